@@ -1,0 +1,5 @@
+"""The OAuth 2.0 password grant as an oauth2_core plugin (entry point ``password``)."""
+
+from oauth2_grant_password.grant import PasswordGrant, PasswordRequest
+
+__all__ = ["PasswordGrant", "PasswordRequest"]

@@ -1,0 +1,63 @@
+"""The server configuration, typed, with every default in one place.
+
+Framework adapters map their own settings onto :class:`ServerConfig`; the core
+never reads environment variables or global settings itself.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from types import MappingProxyType
+from typing import Any
+
+from oauth2_core.errors import ConfigurationError
+
+
+@dataclass(frozen=True, slots=True)
+class ServerConfig:
+    """How the authorization server behaves.
+
+    ``grants`` and ``plugins`` are entry-point names to enable; ``None`` enables
+    everything installed in that group.
+    """
+
+    grants: tuple[str, ...] | None = None
+    plugins: tuple[str, ...] | None = None
+    access_token_lifetime: int = 3600
+    #: None: refresh tokens do not expire on their own (rotation still retires them).
+    refresh_token_lifetime: int | None = 30 * 24 * 3600
+    #: Scope given when a request names none, narrowed to what the client may have.
+    default_scope: frozenset[str] = frozenset()
+    max_body_bytes: int = 16 * 1024
+    #: Options for individual grants, keyed by grant type.
+    grant_options: Mapping[str, Mapping[str, Any]] = field(default_factory=lambda: MappingProxyType({}))
+
+    def __post_init__(self) -> None:
+        if self.access_token_lifetime <= 0:
+            raise ConfigurationError("access_token_lifetime must be a positive number of seconds")
+        if self.refresh_token_lifetime is not None and self.refresh_token_lifetime <= 0:
+            raise ConfigurationError("refresh_token_lifetime must be positive or None")
+        if self.max_body_bytes < 1024:
+            raise ConfigurationError("max_body_bytes must be at least 1024")
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> ServerConfig:
+        """Build from lower-case keys, refusing unknown ones with a suggestion."""
+        known = {f.name for f in fields(cls)}
+        for key in values:
+            if key not in known:
+                hint = difflib.get_close_matches(key, sorted(known), n=1)
+                suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
+                raise ConfigurationError(f"unknown setting {key!r}{suggestion}")
+        converted = dict(values)
+        for name in ("grants", "plugins"):
+            if converted.get(name) is not None:
+                converted[name] = tuple(converted[name])
+        if "default_scope" in converted:
+            scope = converted["default_scope"]
+            converted["default_scope"] = frozenset(scope.split() if isinstance(scope, str) else scope)
+        if "grant_options" in converted:
+            converted["grant_options"] = MappingProxyType(dict(converted["grant_options"]))
+        return cls(**converted)

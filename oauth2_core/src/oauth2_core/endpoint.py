@@ -1,0 +1,193 @@
+"""The token endpoint (RFC 6749 3.2, 4.x, 5, 6) as a plain function.
+
+Framework adapters turn their request into a :class:`TokenRequest`, call
+:func:`handle_token_request` and copy the :class:`TokenResponse` back out.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from oauth2_core.clients import Client, ClientAuthentication, Credentials, presented_credentials
+from oauth2_core.context import GrantContext
+from oauth2_core.errors import (
+    InvalidClient,
+    InvalidGrant,
+    InvalidRequest,
+    MethodNotAllowed,
+    OAuth2Error,
+    UnauthorizedClient,
+    UnsupportedGrantType,
+)
+from oauth2_core.form import check_content_type, parse_form
+from oauth2_core.grant import Authorization, Grant
+from oauth2_core.server import Server
+from oauth2_core.tokens import (
+    ACCESS_TOKEN_PREFIX,
+    REFRESH_TOKEN_PREFIX,
+    AccessTokenRecord,
+    IssuedTokens,
+    RefreshTokenRecord,
+    digest,
+    display_prefix,
+    generate,
+    new_family_id,
+)
+
+logger = logging.getLogger("oauth2_core.endpoint")
+
+NO_STORE = (("Cache-Control", "no-store"), ("Pragma", "no-cache"))
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRequest:
+    """The parts of an HTTP request the token endpoint reads."""
+
+    method: str
+    content_type: str | None
+    authorization: str | None = field(repr=False)
+    body: bytes = field(repr=False)
+    client_ip: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TokenResponse:
+    """Status, headers and an encoded JSON body."""
+
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes = field(repr=False)
+
+    def json(self) -> dict[str, object]:
+        loaded: dict[str, object] = json.loads(self.body)
+        return loaded
+
+
+def error_response(error: OAuth2Error) -> TokenResponse:
+    """The RFC 6749 5.2 JSON answer for ``error``."""
+    headers = (("Content-Type", "application/json"), *NO_STORE, *error.headers.items())
+    return TokenResponse(error.status, headers, json.dumps(error.as_dict()).encode())
+
+
+def _success(tokens: IssuedTokens) -> TokenResponse:
+    body: dict[str, object] = {
+        "access_token": tokens.access_token,
+        "token_type": "Bearer",
+        "expires_in": tokens.expires_in,
+    }
+    if tokens.refresh_token is not None:
+        body["refresh_token"] = tokens.refresh_token
+    if tokens.access.scope:
+        body["scope"] = " ".join(sorted(tokens.access.scope))
+    headers = (("Content-Type", "application/json"), *NO_STORE)
+    return TokenResponse(200, headers, json.dumps(body).encode())
+
+
+def _authenticate(server: Server, credentials: Credentials | None, grant: Grant, now: datetime) -> Client | None:
+    """The client the request speaks for, under the grant's authentication rule."""
+    rule = grant.client_authentication
+    if credentials is None:
+        if rule is ClientAuthentication.NONE:
+            return None
+        raise InvalidClient("client authentication is required")
+    client = server.hooks.find_client(credentials.client_id)
+    if client is None:
+        raise InvalidClient()
+    if credentials.secret:
+        if not client.confidential or not client.accepts_secret(credentials.secret, now):
+            raise InvalidClient()
+        return client
+    if client.confidential or rule is ClientAuthentication.REQUIRED:
+        raise InvalidClient()
+    return client
+
+
+def mint(server: Server, authorization: Authorization, now: datetime) -> IssuedTokens:
+    """New tokens for ``authorization``; only digests go into the records."""
+    config = server.config
+    lifetime = config.access_token_lifetime
+    if authorization.lifetime is not None:
+        lifetime = min(lifetime, authorization.lifetime)
+    family_id = authorization.family_id or new_family_id()
+    client_id = authorization.client.client_id
+    access_token = generate(ACCESS_TOKEN_PREFIX)
+    access = AccessTokenRecord(
+        digest=digest(access_token),
+        display=display_prefix(access_token),
+        client_id=client_id,
+        user_id=authorization.user_id,
+        scope=authorization.scope,
+        expires_at=now + timedelta(seconds=lifetime),
+        family_id=family_id,
+    )
+    refresh_token: str | None = None
+    refresh: RefreshTokenRecord | None = None
+    if authorization.refresh:
+        refresh_token = generate(REFRESH_TOKEN_PREFIX)
+        refresh_lifetime = config.refresh_token_lifetime
+        refresh = RefreshTokenRecord(
+            digest=digest(refresh_token),
+            display=display_prefix(refresh_token),
+            client_id=client_id,
+            user_id=authorization.user_id,
+            scope=authorization.scope,
+            expires_at=None if refresh_lifetime is None else now + timedelta(seconds=refresh_lifetime),
+            family_id=family_id,
+            access_digest=access.digest,
+        )
+    return IssuedTokens(access_token, access, refresh_token, refresh, lifetime)
+
+
+def _issue(server: Server, request: TokenRequest) -> TokenResponse:
+    now = server.clock()
+    check_content_type(request.content_type)
+    form = parse_form(request.body, server.config.max_body_bytes)
+    credentials = presented_credentials(request.authorization, form)
+    wire_grant_type = form.get("grant_type")
+    if wire_grant_type is None:
+        raise InvalidRequest("the grant_type parameter is required")
+    entry = server.registry.get(wire_grant_type)
+    if entry is None:
+        raise UnsupportedGrantType("this server does not support that grant_type")
+    grant = entry.grant
+    client = _authenticate(server, credentials, grant, now)
+    if client is not None and grant.grant_type not in client.grant_types:
+        raise UnauthorizedClient("this client may not use this grant_type")
+    parsed = grant.parse_token_request(form)
+    context = GrantContext(server.config, server.hooks, now, request.client_ip)
+    authorization = grant.validate_token_request(parsed, client, context)
+    if grant.grant_type not in authorization.client.grant_types:
+        raise UnauthorizedClient("this client may not use this grant_type")
+    tokens = mint(server, authorization, now)
+    with server.hooks.transaction():
+        if authorization.rotates is None:
+            server.hooks.save_tokens(tokens)
+            rotated = True
+        else:
+            rotated = server.hooks.rotate_refresh_token(authorization.rotates, tokens)
+    if not rotated:
+        # Lost a race with another use of the same refresh token: that is reuse.
+        server.hooks.revoke_family(tokens.access.family_id)
+        raise InvalidGrant("the refresh token is invalid, expired or revoked")
+    logger.info(
+        "token issued grant_type=%s client_id=%s user_id=%s token=%s",
+        grant.grant_type,
+        authorization.client.client_id,
+        authorization.user_id,
+        tokens.access.display,
+    )
+    return _success(tokens)
+
+
+def handle_token_request(server: Server, request: TokenRequest) -> TokenResponse:
+    """Answer one token request; every failure becomes an RFC 6749 5.2 JSON error."""
+    try:
+        if request.method.upper() != "POST":
+            raise MethodNotAllowed()
+        return _issue(server, request)
+    except OAuth2Error as error:
+        logger.info("token refused error=%s reason=%s", error.error, error.description)
+        return error_response(error)

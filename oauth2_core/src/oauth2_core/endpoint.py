@@ -7,12 +7,12 @@ Framework adapters turn their request into a :class:`TokenRequest`, call
 from __future__ import annotations
 
 import json
-import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from oauth2_core.clients import Client, ClientAuthentication, Credentials, presented_credentials
 from oauth2_core.context import GrantContext
+from oauth2_core.events import EventKind, SecurityEvent
 from oauth2_core.errors import (
     InvalidClient,
     InvalidGrant,
@@ -36,8 +36,6 @@ from oauth2_core.tokens import (
     generate,
     new_family_id,
 )
-
-logger = logging.getLogger("oauth2_core.endpoint")
 
 NO_STORE = (("Cache-Control", "no-store"), ("Pragma", "no-cache"))
 
@@ -141,7 +139,15 @@ def mint(server: Server, authorization: Authorization, now: datetime) -> IssuedT
     return IssuedTokens(access_token, access, refresh_token, refresh, lifetime)
 
 
-def _issue(server: Server, request: TokenRequest) -> TokenResponse:
+@dataclass(slots=True)
+class _Trace:
+    """What is known so far about a request, for the security event. Never client-chosen text."""
+
+    grant_type: str | None = None
+    client_id: str | None = None
+
+
+def _issue(server: Server, request: TokenRequest, trace: _Trace) -> TokenResponse:
     now = server.clock()
     check_content_type(request.content_type)
     form = parse_form(request.body, server.config.max_body_bytes)
@@ -153,12 +159,15 @@ def _issue(server: Server, request: TokenRequest) -> TokenResponse:
     if entry is None:
         raise UnsupportedGrantType("this server does not support that grant_type")
     grant = entry.grant
+    trace.grant_type = grant.grant_type
     client = _authenticate(server, credentials, grant, now)
+    trace.client_id = client.client_id if client is not None else None
     if client is not None and grant.grant_type not in client.grant_types:
         raise UnauthorizedClient("this client may not use this grant_type")
     parsed = grant.parse_token_request(form)
     context = GrantContext(server.config, server.hooks, now, request.client_ip)
     authorization = grant.validate_token_request(parsed, client, context)
+    trace.client_id = authorization.client.client_id
     if grant.grant_type not in authorization.client.grant_types:
         raise UnauthorizedClient("this client may not use this grant_type")
     tokens = mint(server, authorization, now)
@@ -172,22 +181,34 @@ def _issue(server: Server, request: TokenRequest) -> TokenResponse:
         # Lost a race with another use of the same refresh token: that is reuse.
         server.hooks.revoke_family(tokens.access.family_id)
         raise InvalidGrant("the refresh token is invalid, expired or revoked")
-    logger.info(
-        "token issued grant_type=%s client_id=%s user_id=%s token=%s",
-        grant.grant_type,
-        authorization.client.client_id,
-        authorization.user_id,
-        tokens.access.display,
+    server.hooks.security_event(
+        SecurityEvent(
+            EventKind.TOKEN_ISSUED,
+            grant_type=grant.grant_type,
+            client_id=authorization.client.client_id,
+            user_id=authorization.user_id,
+            token=tokens.access.display,
+            client_ip=request.client_ip,
+        )
     )
     return _success(tokens)
 
 
 def handle_token_request(server: Server, request: TokenRequest) -> TokenResponse:
     """Answer one token request; every failure becomes an RFC 6749 5.2 JSON error."""
+    trace = _Trace()
     try:
         if request.method.upper() != "POST":
             raise MethodNotAllowed()
-        return _issue(server, request)
+        return _issue(server, request, trace)
     except OAuth2Error as error:
-        logger.info("token refused error=%s reason=%s", error.error, error.description)
+        server.hooks.security_event(
+            SecurityEvent(
+                EventKind.TOKEN_REFUSED,
+                grant_type=trace.grant_type,
+                client_id=trace.client_id,
+                reason=f"{error.error}: {error.description}" if error.description else error.error,
+                client_ip=request.client_ip,
+            )
+        )
         return error_response(error)

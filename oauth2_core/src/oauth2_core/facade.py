@@ -12,6 +12,7 @@ from typing import cast
 import pluggy
 
 from oauth2_core.clients import Client
+from oauth2_core.events import SecurityEvent
 from oauth2_core.tokens import AccessTokenRecord, IssuedTokens, RefreshTokenRecord
 
 
@@ -48,3 +49,8 @@ class Hooks:
 
     def revoke_family(self, family_id: str) -> int:
         return int(self._hook.oauth2_store_revoke_family(family_id=family_id) or 0)
+
+    def security_event(self, event: SecurityEvent) -> None:
+        """Log ``event`` and hand it to every observer."""
+        event.log()
+        self._hook.oauth2_security_event(event=event)

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from oauth2_core.clients import Client
     from oauth2_core.config import ServerConfig
+    from oauth2_core.events import SecurityEvent
     from oauth2_core.grant import Grant
     from oauth2_core.tokens import AccessTokenRecord, IssuedTokens, RefreshTokenRecord
 
@@ -125,3 +126,15 @@ def oauth2_store_revoke_family(family_id: str) -> int:
     request fails. Return how many tokens were revoked.
     """
     raise NotImplementedError
+
+
+# -- observation ----------------------------------------------------------------
+
+
+@hookspec
+def oauth2_security_event(event: SecurityEvent) -> None:
+    """Observe a security event (token issued or refused, refresh reuse, throttling).
+
+    Fires after the event is logged; every implementation is called and the
+    return value is ignored. ``event`` carries no secret, only display prefixes.
+    """

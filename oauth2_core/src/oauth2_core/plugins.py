@@ -97,7 +97,9 @@ def require_single_implementation(pm: pluggy.PluginManager, hook_name: str, need
     if len(implementations) == 1:
         return
     if not implementations:
-        raise ConfigurationError(f"{needed_by} needs an implementation of hook {hook_name!r}, and no plugin provides one")
+        raise ConfigurationError(
+            f"{needed_by} needs an implementation of hook {hook_name!r}, and no plugin provides one"
+        )
     owners = "; ".join(describe(pm, impl.plugin) for impl in implementations)
     raise ConfigurationError(f"hook {hook_name!r} must have exactly one implementation, found: {owners}")
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 import base64
 import binascii
 import enum
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from urllib.parse import unquote
+from urllib.parse import unquote_plus
 
 from oauth2_core.errors import InvalidClient, InvalidRequest
 from oauth2_core.tokens import digest_matches
@@ -75,6 +76,18 @@ class Credentials:
     via_basic: bool
 
 
+# RFC 6749 A.1: a client_id is printable text. One with control characters
+# cannot be registered, and some databases fail on the lookup itself
+# (PostgreSQL refuses NUL in text), so it is refused before any lookup.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _checked(credentials: Credentials) -> Credentials:
+    if _CONTROL.search(credentials.client_id):
+        raise InvalidClient("the client_id contains control characters")
+    return credentials
+
+
 def _basic(header: str) -> Credentials:
     scheme, _, encoded = header.strip().partition(" ")
     if scheme.lower() != "basic" or not encoded.strip():
@@ -87,7 +100,7 @@ def _basic(header: str) -> Credentials:
     if not colon or not client_id:
         raise InvalidClient("the Basic credentials must be client_id:client_secret")
     # RFC 6749 2.3.1: both parts are form-urlencoded before base64.
-    return Credentials(unquote(client_id), unquote(secret), via_basic=True)
+    return Credentials(unquote_plus(client_id), unquote_plus(secret), via_basic=True)
 
 
 def presented_credentials(authorization: str | None, form: Mapping[str, str]) -> Credentials | None:
@@ -96,9 +109,9 @@ def presented_credentials(authorization: str | None, form: Mapping[str, str]) ->
     if authorization is not None:
         if in_body:
             raise InvalidRequest("send client credentials in the Authorization header or the body, not both")
-        return _basic(authorization)
+        return _checked(_basic(authorization))
     if not in_body:
         return None
     if "client_id" not in form:
         raise InvalidClient("client_secret was sent without client_id")
-    return Credentials(form["client_id"], form.get("client_secret"), via_basic=False)
+    return _checked(Credentials(form["client_id"], form.get("client_secret"), via_basic=False))

@@ -35,6 +35,14 @@ class ServerConfig:
     grant_options: Mapping[str, Mapping[str, Any]] = field(default_factory=lambda: MappingProxyType({}))
 
     def __post_init__(self) -> None:
+        # Settings often come from untyped sources (Django settings, env files): say which one is wrong
+        # instead of failing later with a TypeError from a comparison.
+        for name in ("access_token_lifetime", "refresh_token_lifetime", "max_body_bytes"):
+            value = getattr(self, name)
+            optional = name == "refresh_token_lifetime"
+            if not (isinstance(value, int) and not isinstance(value, bool)) and not (optional and value is None):
+                expected = "an integer number of seconds" if "lifetime" in name else "an integer"
+                raise ConfigurationError(f"{name} must be {expected}{' or None' if optional else ''}, not {value!r}")
         if self.access_token_lifetime <= 0:
             raise ConfigurationError("access_token_lifetime must be a positive number of seconds")
         if self.refresh_token_lifetime is not None and self.refresh_token_lifetime <= 0:

@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 
 from oauth2_core.clients import Client, ClientAuthentication, Credentials, presented_credentials
 from oauth2_core.context import GrantContext
-from oauth2_core.events import EventKind, SecurityEvent
 from oauth2_core.errors import (
     InvalidClient,
     InvalidGrant,
@@ -22,6 +21,7 @@ from oauth2_core.errors import (
     UnauthorizedClient,
     UnsupportedGrantType,
 )
+from oauth2_core.events import EventKind, SecurityEvent
 from oauth2_core.form import check_content_type, parse_form
 from oauth2_core.grant import Authorization, Grant
 from oauth2_core.server import Server
@@ -171,26 +171,40 @@ def _issue(server: Server, request: TokenRequest, trace: _Trace) -> TokenRespons
     if grant.grant_type not in authorization.client.grant_types:
         raise UnauthorizedClient("this client may not use this grant_type")
     tokens = mint(server, authorization, now)
+    issued = SecurityEvent(
+        EventKind.TOKEN_ISSUED,
+        grant_type=grant.grant_type,
+        client_id=authorization.client.client_id,
+        user_id=authorization.user_id,
+        token=tokens.access.display,
+        client_ip=request.client_ip,
+    )
     with server.hooks.transaction():
         if authorization.rotates is None:
             server.hooks.save_tokens(tokens)
             rotated = True
         else:
             rotated = server.hooks.rotate_refresh_token(authorization.rotates, tokens)
+        if rotated:
+            # Inside the transaction: an observer that fails (say, an audit row that cannot be
+            # written) rolls the issuance back, so no token exists that the audit trail lacks.
+            server.hooks.observe(issued)
     if not rotated:
         # Lost a race with another use of the same refresh token: that is reuse.
         server.hooks.revoke_family(tokens.access.family_id)
-        raise InvalidGrant("the refresh token is invalid, expired or revoked")
-    server.hooks.security_event(
-        SecurityEvent(
-            EventKind.TOKEN_ISSUED,
-            grant_type=grant.grant_type,
-            client_id=authorization.client.client_id,
-            user_id=authorization.user_id,
-            token=tokens.access.display,
-            client_ip=request.client_ip,
+        server.hooks.security_event(
+            SecurityEvent(
+                EventKind.REFRESH_REUSE,
+                grant_type=grant.grant_type,
+                client_id=authorization.client.client_id,
+                user_id=authorization.user_id,
+                reason="concurrent use of one refresh token",
+                client_ip=request.client_ip,
+            )
         )
-    )
+        raise InvalidGrant("the refresh token is invalid, expired or revoked")
+    # Logged once committed: a log line never reports a token that was rolled back.
+    issued.log()
     return _success(tokens)
 
 

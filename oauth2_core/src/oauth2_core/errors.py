@@ -96,5 +96,21 @@ class TemporarilyUnavailable(OAuth2Error):
         super().__init__(description, headers={"Retry-After": str(retry_after)})
 
 
+class TooManyAttempts(OAuth2Error):
+    """Too many failed attempts: refused whatever the request holds, until ``Retry-After`` has passed.
+
+    ``invalid_grant`` because the credentials are not accepted right now, with
+    status 429 so that HTTP clients and proxies see a rate limit.
+    """
+
+    error = "invalid_grant"
+    status = 429
+
+    def __init__(
+        self, retry_after: int, description: str = "too many failed attempts; wait before trying again"
+    ) -> None:
+        super().__init__(description, headers={"Retry-After": str(max(1, retry_after))})
+
+
 class ConfigurationError(Exception):
     """The server is set up wrongly: raised at build time, never answered to a client."""

@@ -53,4 +53,8 @@ class Hooks:
     def security_event(self, event: SecurityEvent) -> None:
         """Log ``event`` and hand it to every observer."""
         event.log()
+        self.observe(event)
+
+    def observe(self, event: SecurityEvent) -> None:
+        """Hand ``event`` to every observer without logging it (the caller logs it when the outcome is final)."""
         self._hook.oauth2_security_event(event=event)

@@ -113,7 +113,7 @@ class Grant(abc.ABC):
         """The declared parameters from ``form``, checked for presence, length and control characters."""
         values: dict[str, str] = {}
         for parameter in self.parameters:
-            value = form.get(parameter.name)
+            value = form.get(parameter.name) or None  # empty counts as omitted (RFC 6749 3.1)
             if value is None:
                 if parameter.required:
                     raise InvalidRequest(f"the {parameter.name} parameter is required")

@@ -66,8 +66,10 @@ def oauth2_host_find_client(client_id: str) -> Client | None:
 def oauth2_host_transaction() -> AbstractContextManager[None]:
     """Return a context manager that makes the writes of one issuance atomic.
 
-    Fires once per successful token request, around the token-store writes.
-    It is never ``None``: a host without transactions returns a null context.
+    Fires once per successful token request, around the token-store writes
+    and the ``token_issued`` observers: when anything in it raises, nothing it
+    wrote may remain. It is never ``None``: a host without transactions
+    returns a null context.
     """
     raise NotImplementedError
 
@@ -135,6 +137,11 @@ def oauth2_store_revoke_family(family_id: str) -> int:
 def oauth2_security_event(event: SecurityEvent) -> None:
     """Observe a security event (token issued or refused, refresh reuse, throttling).
 
-    Fires after the event is logged; every implementation is called and the
-    return value is ignored. ``event`` carries no secret, only display prefixes.
+    Every implementation is called and the return value is ignored. ``event``
+    carries no secret, only display prefixes. ``token_issued`` fires inside
+    the issuance transaction, after the token-store writes and before the
+    log record (written once the transaction has committed): an observer
+    that raises rolls the issuance back and the request fails. Every other
+    kind fires after its log record, and an exception from an observer
+    propagates to the framework adapter.
     """

@@ -39,7 +39,9 @@ def describe(pm: pluggy.PluginManager, plugin: object) -> str:
     for candidate, dist in pm.list_plugin_distributions():
         if candidate is plugin:
             return f"plugin {name!r} from distribution {dist.metadata['Name']} {dist.version}"
-    return f"plugin {name!r} (registered directly)"
+    # Objects registered without a name are named by id(); their class says more to a reader.
+    label = getattr(plugin, "__name__", None) or type(plugin).__name__
+    return f"plugin {label!r} (registered directly)"
 
 
 def _load(pm: pluggy.PluginManager, group: str, names: Sequence[str] | None, kind: str) -> None:
@@ -54,7 +56,7 @@ def _load(pm: pluggy.PluginManager, group: str, names: Sequence[str] | None, kin
                 f"in entry-point group {group!r} (installed: {available})"
             )
         if len(matches) > 1:
-            sources = ", ".join(_source(entry_point) for entry_point in matches)
+            sources = ", ".join(sorted(_source(entry_point) for entry_point in matches))
             raise ConfigurationError(f"{kind} {name!r} is provided by several distributions: {sources}")
         try:
             pm.load_setuptools_entrypoints(group, name=name)

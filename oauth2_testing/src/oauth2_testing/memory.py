@@ -11,6 +11,7 @@ import contextlib
 import itertools
 import secrets
 import threading
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import replace
 from datetime import datetime
@@ -68,27 +69,38 @@ class MemoryTokenStore:
 
     @hookimpl
     def oauth2_store_revoke_family(self, family_id: str) -> int:
-        revoked = 0
         with self._lock:
-            for table in (self.access, self.refresh):
-                for key, record in list(table.items()):
-                    if record.family_id == family_id and not record.revoked:
-                        table[key] = replace(record, revoked=True)  # type: ignore[assignment]
-                        revoked += 1
-        return revoked
+            access = {key: record for key, record in self.access.items() if record.family_id == family_id}
+            refresh = {key: record for key, record in self.refresh.items() if record.family_id == family_id}
+            for key, access_record in access.items():
+                self.access[key] = replace(access_record, revoked=True)
+            for key, refresh_record in refresh.items():
+                self.refresh[key] = replace(refresh_record, revoked=True)
+        already = sum(record.revoked for record in access.values()) + sum(record.revoked for record in refresh.values())
+        return len(access) + len(refresh) - already
 
 
 class MemoryHost:
     """Host hooks over in-memory clients and users.
 
-    It also answers the password grant's ``oauth2_password_authenticate``
-    (declared optional, so the host works whether or not that grant is loaded).
+    It also answers the hooks of the password grant (checking passwords,
+    failure counters and lockouts) and of the refresh grant (whether a user
+    is still active), all declared optional, so the host works whether or not
+    those grants are loaded. Counters and locks never expire on their own: the
+    grant keys counters by time window and compares lock ends with its clock,
+    so a :class:`~oauth2_testing.clock.FakeClock` drives them.
     """
 
     def __init__(self) -> None:
         self.clients: dict[str, Client] = {}
         self.users: dict[str, tuple[str, str]] = {}
+        #: Ids of users who may no longer sign in or refresh; see :meth:`deactivate_user`.
+        self.inactive_user_ids: set[str] = set()
+        #: Failure counters and lock ends of the password grant, by key.
+        self.counters: dict[str, int] = {}
+        self.locks: dict[str, datetime] = {}
         self._user_ids = itertools.count(1)
+        self._lock = threading.Lock()
 
     def add_client(
         self,
@@ -112,6 +124,14 @@ class MemoryHost:
         self.users[username] = (user_id, password)
         return user_id, password
 
+    def deactivate_user(self, user_id: str) -> None:
+        """Stop a user signing in with a password or refreshing tokens (like Django's ``is_active = False``).
+
+        Ids the host never registered count as active, so tests may seed
+        tokens for any user id with :func:`oauth2_testing.factories.issue_tokens`.
+        """
+        self.inactive_user_ids.add(user_id)
+
     @hookimpl
     def oauth2_host_find_client(self, client_id: str) -> Client | None:
         return self.clients.get(client_id)
@@ -125,4 +145,25 @@ class MemoryHost:
         found = self.users.get(username)
         if found is None or not secrets.compare_digest(found[1].encode(), password.encode()):
             return None
+        if found[0] in self.inactive_user_ids:
+            return None
         return found[0]
+
+    @hookimpl(optionalhook=True)
+    def oauth2_password_locked_until(self, keys: Sequence[str]) -> datetime | None:
+        ends = [self.locks[key] for key in keys if key in self.locks]
+        return max(ends, default=None)
+
+    @hookimpl(optionalhook=True)
+    def oauth2_password_count_failure(self, key: str, ttl: int) -> int:
+        with self._lock:
+            self.counters[key] = self.counters.get(key, 0) + 1
+            return self.counters[key]
+
+    @hookimpl(optionalhook=True)
+    def oauth2_password_lock(self, key: str, until: datetime, ttl: int) -> None:
+        self.locks[key] = until
+
+    @hookimpl(optionalhook=True)
+    def oauth2_refresh_user_active(self, user_id: str, client: Client) -> bool:
+        return user_id not in self.inactive_user_ids

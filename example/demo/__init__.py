@@ -1,0 +1,1 @@
+"""The demo app: one bearer-protected API view and the ``demo_setup`` command."""

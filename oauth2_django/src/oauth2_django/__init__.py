@@ -1,0 +1,1 @@
+"""oauth2_django: the Django app for oauth2-core (app label ``oauth2``)."""

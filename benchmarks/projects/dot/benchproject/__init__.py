@@ -1,0 +1,1 @@
+"""Benchmark project for django-oauth-toolkit 3.4.1."""

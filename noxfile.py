@@ -8,7 +8,8 @@ folder's tests go in its ``[dependency-groups] test`` (or a ``test`` extra);
 tests marked ``fuzz`` are the ones the ``fuzz`` session reruns at length.
 
 Default sessions (``python3 dev.py test``): lint, typecheck, core, wheels,
-django, e2e. On demand: ``demo`` (``python3 dev.py demo``) and ``fuzz``.
+django, e2e, bench_smoke. On demand: ``demo`` (``python3 dev.py demo``),
+``fuzz``, ``soak`` and ``bench``.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ nox.needs_version = ">=2025.2.9"
 nox.options.default_venv_backend = "uv|virtualenv"
 # Every run starts from fresh virtualenvs; pass -r to reuse them on purpose.
 nox.options.reuse_venv = "no"
-nox.options.sessions = ["lint", "typecheck", "core", "wheels", "django", "e2e"]
+nox.options.sessions = ["lint", "typecheck", "core", "wheels", "django", "e2e", "bench_smoke"]
 
 ROOT = Path(__file__).resolve().parent
 CORE = ROOT / "oauth2_core"
@@ -35,6 +36,7 @@ TESTING = ROOT / "oauth2_testing"
 DJANGO = ROOT / "oauth2_django"
 EXAMPLE = ROOT / "example"
 CROSS_TESTS = ROOT / "tests"
+BENCHMARKS = ROOT / "benchmarks"
 
 # Pinned so that a new release cannot turn a green tree red overnight; bump on purpose.
 RUFF = "ruff==0.17.6"
@@ -328,3 +330,22 @@ def soak(session: nox.Session) -> None:
     folders = [CORE, ROOT / "grants" / "password", ROOT / "grants" / "refresh", DJANGO]
     install_local(session, folders, "gunicorn", "psycopg[binary]", "requests", *example_requirements(), for_tests=False)
     session.run("python", relative(ROOT / "soak" / "soak.py"), *session.posargs)
+
+
+@nox.session(default=False)
+def bench(session: nox.Session) -> None:
+    """The side-by-side benchmark against django-oauth-toolkit and django-oauth2; prints the targets.
+
+    ``run.py`` builds one virtualenv per system itself (with uv, installed here).
+    Extra arguments go to it, e.g. ``-- --no-scale``; a failed target fails the session.
+    """
+    session.install("uv")
+    session.run("python", relative(BENCHMARKS / "run.py"), "--strict", *session.posargs)
+
+
+@nox.session
+def bench_smoke(session: nox.Session) -> None:
+    """A tiny benchmark run that proves the harness works end to end; it judges no timing."""
+    session.install("uv", "pytest")
+    venvs = str(Path(session.create_tmp()) / "bench-venvs")
+    run_pytest(session, relative(BENCHMARKS / "test_bench_smoke.py"), label="smoke", env={"BENCH_VENVS": venvs})

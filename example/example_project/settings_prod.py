@@ -28,6 +28,16 @@ ALLOWED_HOSTS = [host.strip() for host in os.environ.get("DJANGO_ALLOWED_HOSTS",
 
 OAUTH2_SERVER = {**OAUTH2_SERVER, "REQUIRE_HTTPS": True}
 
+# Failed-password counters, lockouts and one-time values must be shared by every
+# worker and incremented atomically, so production uses Redis rather than the
+# per-process local-memory cache (oauth2.W030 says why). Needs the redis package.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+    }
+}
+
 # Everything reaches Django over HTTPS; plain HTTP is redirected before any
 # credential is read.
 SECURE_SSL_REDIRECT = True

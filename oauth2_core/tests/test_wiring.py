@@ -11,6 +11,7 @@ from collections.abc import Generator, Iterator
 from contextlib import AbstractContextManager
 from urllib.parse import urlencode
 
+import pluggy
 import pytest
 from core_support import ECHO, EchoGrant, GrantPlugin, basic, build_world, echo_form
 
@@ -23,6 +24,7 @@ from oauth2_core import (
     build_server,
     handle_token_request,
     hookimpl,
+    hookspec,
 )
 from oauth2_core.plugins import SINGLE_IMPLEMENTATION_HOOKS
 from oauth2_testing.memory import MemoryHost, MemoryTokenStore
@@ -171,6 +173,40 @@ class TestHostAndStoreWiring:
             "grant 'urn:example:directory' (plugin 'GrantPlugin' (registered directly)) needs an implementation "
             "of hook 'oauth2_directory_lookup', and no plugin provides one"
         )
+
+    def test_grant_adds_its_own_host_hookspec(self) -> None:
+        """oauth2_add_hookspecs lets a grant declare host hooks the core knows nothing about."""
+
+        class DirectorySpecs:
+            @hookspec(firstresult=True)
+            def oauth2_directory_lookup(self, name: str) -> str | None:
+                """Fires when the directory grant resolves a name."""
+                raise NotImplementedError
+
+        class NeedsDirectory(EchoGrant):
+            grant_type = "urn:example:directory"
+            required_host_hooks = ("oauth2_directory_lookup",)
+
+        class DirectoryGrantPlugin(GrantPlugin):
+            @hookimpl
+            def oauth2_add_hookspecs(self, pluginmanager: pluggy.PluginManager) -> None:
+                pluginmanager.add_hookspecs(DirectorySpecs)
+
+        class Directory:
+            @hookimpl
+            def oauth2_directory_lookup(self, name: str) -> str | None:
+                return name.upper()
+
+        server = build_server(
+            NOTHING_INSTALLED, [MemoryHost(), MemoryTokenStore(), DirectoryGrantPlugin(NeedsDirectory()), Directory()]
+        )
+        assert server.pluginmanager.hook.oauth2_directory_lookup(name="alice") == "ALICE"
+        # Without the grant's spec the same implementation is a hook nobody declared.
+        with pytest.raises(ConfigurationError, match=r"plugin 'Directory' .*oauth2_directory_lookup"):
+            build(MemoryHost(), MemoryTokenStore(), GrantPlugin(NeedsDirectory()), Directory())
+        # With the spec but no implementation, the grant's requirement names the hook.
+        with pytest.raises(ConfigurationError, match="needs an implementation of hook 'oauth2_directory_lookup'"):
+            build(MemoryHost(), MemoryTokenStore(), DirectoryGrantPlugin(NeedsDirectory()))
 
     def test_transaction_wraps_the_store_writes(self) -> None:
         events: list[str] = []

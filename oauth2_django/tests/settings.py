@@ -66,8 +66,9 @@ elif _backend == "postgres":
             "HOST": "127.0.0.1",
             "PORT": "5432",
             "USER": os.environ.get("PGUSER", "postgres"),
-            # Not Django's default "test_test", which other test suites on this server may use at the same time.
-            "TEST": {"NAME": "test_oauth2_django"},
+            # Not Django's default "test_test": one database per test process, so runs on a shared server
+            # (other suites, several Python versions at once) never drop each other's database.
+            "TEST": {"NAME": os.environ.get("OAUTH2_TEST_DB_NAME", f"test_oauth2_django_{os.getpid()}")},
         }
     }
 else:

@@ -11,13 +11,13 @@ from __future__ import annotations
 import base64
 import binascii
 import enum
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import unquote_plus
 
 from oauth2_core.errors import InvalidClient, InvalidRequest
+from oauth2_core.form import CONTROL_CHARACTERS
 from oauth2_core.tokens import digest_matches
 
 
@@ -79,11 +79,10 @@ class Credentials:
 # RFC 6749 A.1: a client_id is printable text. One with control characters
 # cannot be registered, and some databases fail on the lookup itself
 # (PostgreSQL refuses NUL in text), so it is refused before any lookup.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _checked(credentials: Credentials) -> Credentials:
-    if _CONTROL.search(credentials.client_id):
+    if CONTROL_CHARACTERS.search(credentials.client_id):
         raise InvalidClient("the client_id contains control characters")
     return credentials
 

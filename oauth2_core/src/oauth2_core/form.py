@@ -14,6 +14,8 @@ from oauth2_core.errors import InvalidRequest
 
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 _BAD_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
+#: C0 controls and DEL: never part of a printable value such as a client_id or a username.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def check_content_type(content_type: str | None) -> None:

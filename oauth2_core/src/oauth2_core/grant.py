@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from oauth2_core.clients import Client, ClientAuthentication
 from oauth2_core.errors import InvalidRequest, InvalidScope
+from oauth2_core.form import CONTROL_CHARACTERS
 
 if TYPE_CHECKING:
     from oauth2_core.context import GrantContext
@@ -25,7 +26,6 @@ _GRANT_NAME = re.compile(r"[A-Za-z0-9._-]+")
 _GRANT_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[\x21-\x7e]+")
 # RFC 6749 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
 _SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def is_valid_grant_type(value: str) -> bool:
@@ -120,7 +120,7 @@ class Grant(abc.ABC):
                 continue
             if len(value) > parameter.max_length:
                 raise InvalidRequest(f"the {parameter.name} parameter is too long")
-            if _CONTROL.search(value):
+            if CONTROL_CHARACTERS.search(value):
                 raise InvalidRequest(f"the {parameter.name} parameter contains control characters")
             values[parameter.name] = value
         return values

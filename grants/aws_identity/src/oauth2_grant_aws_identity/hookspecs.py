@@ -61,8 +61,9 @@ def oauth2_aws_identity_consume_nonce(nonce: str) -> bool:
     """Use up a challenge nonce: return True only if it was issued, has not expired and was not used before.
 
     Fires in challenge mode, once per request that passed the local checks
-    and the replay check, before STS is called. Must be atomic (Django:
-    ``cache.delete`` returning whether the key existed). False or ``None``
+    and the replay check, before STS is called. Must be atomic: of two
+    concurrent calls with one nonce, at most one returns True (Django: read the
+    key, then trust only the ``delete`` that reports it removed it). False or ``None``
     refuses the request with ``invalid_grant``.
     """
     raise NotImplementedError

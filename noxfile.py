@@ -45,7 +45,17 @@ MYPY = "mypy==2.4.1"
 # (python, Django series): the oldest supported pair and the newest Django on each newer Python.
 DJANGO_MATRIX = [("3.11", "5.2"), ("3.12", "6.1"), ("3.13", "6.1")]
 DJANGO_TEST_DEPS = ["pytest-django", "psycopg[binary]", "requests"]
-E2E_DEPS = ["requests", "requests-oauthlib", "authlib", "hypothesis", "pytest", "psycopg[binary]", "gunicorn"]
+# moto[server]: tests/e2e/test_aws_identity_demo.py verifies the aws_identity grant's signatures with moto_server.
+E2E_DEPS = [
+    "requests",
+    "requests-oauthlib",
+    "authlib",
+    "hypothesis",
+    "pytest",
+    "psycopg[binary]",
+    "gunicorn",
+    "moto[server]",
+]
 
 POSTGRES_ADDRESS = ("127.0.0.1", 5432)
 # The framework-free suites are CPU-bound (hypothesis) and share no state, so they use every core.

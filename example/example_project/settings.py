@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
 
 from example_project.database import database_from_url, sqlite_database
 
@@ -82,7 +85,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-OAUTH2_SERVER = {
+OAUTH2_SERVER: dict[str, Any] = {
     # Pin the grants: an installed but unlisted grant stays switched off.
     "GRANTS": ["password", "refresh_token"],
     # Token requests that name no scope get this one.
@@ -90,6 +93,26 @@ OAUTH2_SERVER = {
     # REQUIRE_HTTPS is left at its default, "on unless DEBUG": plain HTTP works
     # for this DEBUG demo on loopback, and stops working the moment DEBUG is off.
 }
+
+# The aws_identity grant, switched on by EXAMPLE_AWS_IDENTITY=1 (and installed
+# with pip install ./grants/aws_identity); example/README.md lists the variables.
+_aws_identity = os.environ.get("EXAMPLE_AWS_IDENTITY", "").strip()
+if _aws_identity not in ("", "0", "1"):
+    raise ImproperlyConfigured(f"EXAMPLE_AWS_IDENTITY is {_aws_identity!r}; set it to 1 (on) or 0 (off)")
+if _aws_identity == "1":
+    _aws_options: dict[str, Any] = {
+        # The value clients sign in the X-OAuth2-Server-ID header: it ties their requests to this server.
+        "server_id": os.environ.get("EXAMPLE_AWS_SERVER_ID", "").strip() or "http://127.0.0.1:8000",
+    }
+    _regions = [region.strip() for region in os.environ.get("EXAMPLE_AWS_REGIONS", "").split(",") if region.strip()]
+    if _regions:
+        _aws_options["allowed_regions"] = _regions
+    # For demos and tests only: a local STS such as moto decides who the caller is, instead of AWS.
+    _sts_endpoint = os.environ.get("EXAMPLE_AWS_STS_ENDPOINT", "").strip()
+    if _sts_endpoint:
+        _aws_options["sts_endpoint"] = _sts_endpoint
+    OAUTH2_SERVER["GRANTS"].append("aws_identity")
+    OAUTH2_SERVER["GRANT_OPTIONS"] = {"aws_identity": _aws_options}
 
 # Show the token endpoint's security events (token issued or refused, refresh
 # token reuse) in the console: grant, client, user and a token's display

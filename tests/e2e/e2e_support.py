@@ -42,8 +42,12 @@ class Database:
 
 
 def example_environment(database: Database) -> dict[str, str]:
-    """The environment for every example process: the demo settings on ``database``."""
-    environment = dict(os.environ)
+    """The environment for every example process: the demo settings on ``database``.
+
+    ``EXAMPLE_AWS_*`` variables of the calling shell are left out, so the
+    served example is the default demo unless a test switches them on.
+    """
+    environment = {name: value for name, value in os.environ.items() if not name.startswith("EXAMPLE_AWS_")}
     environment.update(
         DJANGO_SETTINGS_MODULE="example_project.settings",
         DATABASE_URL=database.url,
@@ -109,10 +113,15 @@ def _gunicorn_command() -> list[str]:
 
 @dataclass
 class ExampleServer:
-    """The example project served by gunicorn on 127.0.0.1; ``base_url`` has no trailing slash."""
+    """The example project served by gunicorn on 127.0.0.1; ``base_url`` has no trailing slash.
+
+    ``environment`` adds to the demo settings' environment, e.g. the
+    ``EXAMPLE_AWS_*`` variables that switch the aws_identity grant on.
+    """
 
     database: Database
     log_path: Path
+    environment: Mapping[str, str] = field(default_factory=dict)
     base_url: str = ""
     _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
@@ -133,7 +142,7 @@ class ExampleServer:
             self._process = subprocess.Popen(
                 _gunicorn_command(),
                 cwd=REPO_ROOT,
-                env=example_environment(self.database),
+                env=example_environment(self.database) | dict(self.environment),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,

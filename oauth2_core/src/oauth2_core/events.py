@@ -36,6 +36,8 @@ class SecurityEvent:
 
     def log(self) -> None:
         level = logging.INFO if self.kind == EventKind.TOKEN_ISSUED else logging.WARNING
+        if not logger.isEnabledFor(level):
+            return  # Nobody would see the record: skip building it (issuance logs one per token).
         fields = {key: value for key, value in asdict(self).items() if value is not None}
         logger.log(
             level,

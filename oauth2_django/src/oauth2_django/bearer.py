@@ -10,20 +10,19 @@ converters), so views get the same ``User`` they would get from the ORM.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import InterfaceError, OperationalError, connections, router
-from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Field, Model
+from django.db.models import Model
 
 from oauth2_core.tokens import ACCESS_TOKEN_PREFIX, digest
 from oauth2_django.models import AccessToken, Client
+from oauth2_django.rawsql import RowConverter, column, field, quoted
 
 # RFC 6750 2.1 b64token, bounded: anything else cannot be one of our tokens.
 _TOKEN_SYNTAX = re.compile(r"[A-Za-z0-9\-._~+/]{1,200}=*")
@@ -67,7 +66,6 @@ REVOKED = BearerError("invalid_token", "the access token was revoked", 401)
 #: The database could not be reached; the middleware turns it into an exception, never an anonymous request.
 UNAVAILABLE = BearerError("temporarily_unavailable", "the token could not be checked; try again later", 503)
 
-Converter = Callable[[Any, Any, BaseDatabaseWrapper], Any]
 _TOKEN_COLUMNS = ("display", "scope", "expires_at", "revoked_at", "family_id")
 
 
@@ -84,26 +82,7 @@ class _Query:
     user_pk_index: int
     #: False for a multi-table-inheritance user model: only its key is selected, the rest loaded by the ORM.
     user_complete: bool
-    converters: tuple[tuple[int, tuple[Converter, ...], Any], ...]
-
-
-def _converters(connection: BaseDatabaseWrapper, field: Field[Any, Any], alias: str) -> tuple[Converter, ...]:
-    # The same converters the ORM's SQL compiler applies to a selected column.
-    column = field.get_col(alias)
-    return (*connection.ops.get_db_converters(column), *column.get_db_converters(connection))
-
-
-def _field(model: type[Model], name: str) -> Field[Any, Any]:
-    field = model._meta.get_field(name)
-    if not isinstance(field, Field):
-        raise TypeError(f"{model.__name__}.{name} is not a concrete field")
-    return field
-
-
-def _column(field: Field[Any, Any]) -> str:
-    if field.column is None:
-        raise TypeError(f"{field} has no column")
-    return field.column
+    row: RowConverter
 
 
 @lru_cache(maxsize=16)
@@ -112,7 +91,7 @@ def _query(alias: str, user_model: type[Model]) -> _Query:
     # backends' converters read only the connection's settings (time zone).
     connection = connections[alias]
     quote = connection.ops.quote_name
-    token_fields = tuple(_field(AccessToken, name) for name in _TOKEN_COLUMNS)
+    token_fields = tuple(field(AccessToken, name) for name in _TOKEN_COLUMNS)
     client_fields = tuple(Client._meta.concrete_fields)
     user_pk = user_model._meta.pk
     if user_pk is None:
@@ -121,23 +100,18 @@ def _query(alias: str, user_model: type[Model]) -> _Query:
     user_complete = not user_model._meta.parents
     user_fields = tuple(user_model._meta.concrete_fields) if user_complete else (user_pk,)
     tables = [("t", token_fields), ("c", client_fields), ("u", user_fields)]
-    selected = [f"{table}.{quote(_column(field))}" for table, fields in tables for field in fields]
-    token_column = {name: quote(_column(_field(AccessToken, name))) for name in ("client", "user", "digest")}
+    positions = [(table, selected) for table, fields in tables for selected in fields]
+    selected_sql = ", ".join(f"{table}.{quote(column(selected))}" for table, selected in positions)
+    token_column = {name: quoted(connection, AccessToken, name) for name in ("client", "user", "digest")}
     # Every name comes from model metadata and is quoted; the digest is a parameter.
     sql = (
-        f"SELECT {', '.join(selected)} FROM {quote(AccessToken._meta.db_table)} t"  # noqa: S608
+        f"SELECT {selected_sql} FROM {quote(AccessToken._meta.db_table)} t"  # noqa: S608
         f" INNER JOIN {quote(Client._meta.db_table)} c"
-        f" ON c.{quote(_column(_field(Client, 'client_id')))} = t.{token_column['client']}"
+        f" ON c.{quoted(connection, Client, 'client_id')} = t.{token_column['client']}"
         f" LEFT OUTER JOIN {quote(user_model._meta.db_table)} u"
-        f" ON u.{quote(_column(user_pk))} = t.{token_column['user']}"
+        f" ON u.{quote(column(user_pk))} = t.{token_column['user']}"
         f" WHERE t.{token_column['digest']} = %s"
     )
-    converters = []
-    positions = [(table, field) for table, fields in tables for field in fields]
-    for index, (table, field) in enumerate(positions):
-        found = _converters(connection, field, table)
-        if found:
-            converters.append((index, found, field.get_col(table)))
     user_start = len(token_fields) + len(client_fields)
     return _Query(
         sql=sql,
@@ -147,7 +121,7 @@ def _query(alias: str, user_model: type[Model]) -> _Query:
         user_attnames=tuple(f.attname for f in user_fields),
         user_pk_index=user_start + user_fields.index(user_pk),
         user_complete=user_complete,
-        converters=tuple(converters),
+        row=RowConverter.build(connection, positions),
     )
 
 
@@ -168,10 +142,7 @@ def find(token: str, now: datetime) -> Found | BearerError:
         return UNAVAILABLE
     if row is None:
         return INVALID
-    values = list(row)
-    for index, converters, expression in query.converters:
-        for converter in converters:
-            values[index] = converter(values[index], expression, connection)
+    values = query.row.convert(row, connection)
     display, scope, expires_at, revoked_at, family_id = values[: query.client_start]
     if revoked_at is not None:
         return REVOKED

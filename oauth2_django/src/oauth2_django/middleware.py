@@ -32,6 +32,7 @@ from django.utils.cache import patch_vary_headers
 from oauth2_django import bearer, conf
 
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+_PARAMETER = b"access_token"
 
 MULTIPLE = bearer.BearerError("invalid_request", "send the access token in one place only", 400)
 QUERY_DISABLED = bearer.BearerError(
@@ -61,12 +62,26 @@ def _from_body(request: HttpRequest) -> str | None:
     if content_type.split(";", 1)[0].strip().lower() != FORM_CONTENT_TYPE:
         return None
     try:
+        # A body that cannot hold the parameter (its name neither written out nor percent-escaped)
+        # is not parsed: a token request's form, for one, never is.
+        body = request.body
+        if _PARAMETER not in body and b"%" not in body:
+            return None
         token = request.POST.get("access_token")
     except (BadRequest, SuspiciousOperation, OSError, ValueError, LookupError):
         # Too large, unreadable or badly encoded: the view that reads the body will say so.
         return None
     if token is not None:
         _hide_from_error_reports(request, "access_token")
+    return token
+
+
+def _from_query(request: HttpRequest) -> str | None:
+    # As for the body: a query string that cannot hold the parameter is not parsed.
+    query: str = request.META.get("QUERY_STRING", "")
+    if "access_token" not in query and "%" not in query:
+        return None
+    token: str | None = request.GET.get("access_token")
     return token
 
 
@@ -109,7 +124,7 @@ class BearerTokenMiddleware:
         request.oauth2_client = None  # type: ignore[attr-defined]
         request.oauth2_error = None  # type: ignore[attr-defined]
         presented = [token for token in (_from_header(request), _from_body(request)) if token is not None]
-        query_token = request.GET.get("access_token")
+        query_token = _from_query(request)
         if query_token is not None:
             if not conf.get_settings().allow_query_token:
                 self._refuse(request, QUERY_DISABLED)

@@ -20,7 +20,7 @@ from oauth2_core import OAuth2Error, TokenRequest, TokenResponse, handle_token_r
 from oauth2_core.endpoint import error_response
 from oauth2_core.errors import InvalidRequest, TemporarilyUnavailable
 from oauth2_django import conf
-from oauth2_django.server import get_server
+from oauth2_django.server import get_server, secret_parameters
 
 logger = logging.getLogger("oauth2_django")
 
@@ -31,10 +31,7 @@ BAD_LENGTH = InvalidRequest("the Content-Length header is not a number")
 
 
 def _to_django(answer: TokenResponse) -> HttpResponse:
-    response = HttpResponse(answer.body, status=answer.status)
-    for name, value in answer.headers:
-        response[name] = value
-    return response
+    return HttpResponse(answer.body, status=answer.status, headers=dict(answer.headers))
 
 
 def _server_error() -> HttpResponse:
@@ -73,13 +70,13 @@ def client_ip(request: HttpRequest, header: str | None) -> str | None:
 
 
 def _answer(request: HttpRequest) -> TokenResponse:
-    # What the sensitive_post_parameters decorator sets, derived per request
-    # because the enabled grants (and so their secret parameters) come from
-    # settings. Everything is hidden until the server is known.
+    # What the sensitive_post_parameters decorator sets, from the enabled grants
+    # (settings choose them; cached with the server). Everything is hidden until
+    # the server is known.
     request.sensitive_post_parameters = "__ALL__"  # type: ignore[attr-defined]
     settings = conf.get_settings()
     server = get_server()
-    request.sensitive_post_parameters = sorted(server.registry.secret_parameters)  # type: ignore[attr-defined]
+    request.sensitive_post_parameters = secret_parameters()  # type: ignore[attr-defined]
     try:
         if settings.require_https and not request.is_secure():
             raise HTTPS_REQUIRED

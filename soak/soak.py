@@ -293,9 +293,17 @@ class ClientThread(threading.Thread):
     """One client: its own session and token family, choosing each next request from MIX."""
 
     def __init__(
-        self, index: int, base_url: str, accounts: Accounts, tally: Tally, deadline: float, budget: threading.Semaphore
+        self,
+        index: int,
+        base_url: str,
+        accounts: Accounts,
+        tally: Tally,
+        deadline: float,
+        budget: threading.Semaphore,
+        fresh_connections: bool,
     ) -> None:
         super().__init__(name=f"soak-client-{index}", daemon=True)
+        self.fresh_connections = fresh_connections
         self.base_url = base_url
         self.accounts = accounts
         self.tally = tally
@@ -353,6 +361,8 @@ class ClientThread(threading.Thread):
         weights = [weight for _, weight in MIX]
         try:
             with requests.Session() as self.session:
+                if self.fresh_connections:
+                    self.session.headers["Connection"] = "close"
                 self.sign_in()
                 while time.monotonic() < self.deadline and self.budget.acquire(blocking=False):
                     self.step(self.random.choices(kinds, weights)[0])
@@ -361,11 +371,22 @@ class ClientThread(threading.Thread):
             self.crashed = exc
 
 
-def drive(base_url: str, accounts: Accounts, clients: int, seconds: float, max_requests: int) -> tuple[Tally, float]:
+def drive(
+    base_url: str,
+    accounts: Accounts,
+    clients: int,
+    seconds: float,
+    max_requests: int,
+    *,
+    fresh_connections: bool = False,
+) -> tuple[Tally, float]:
+    """Run ``clients`` threads for ``seconds``; ``fresh_connections`` opens a new connection per request."""
     tally = Tally()
     budget = threading.Semaphore(max_requests)
     started = time.monotonic()
-    threads = [ClientThread(i, base_url, accounts, tally, started + seconds, budget) for i in range(clients)]
+    threads = [
+        ClientThread(i, base_url, accounts, tally, started + seconds, budget, fresh_connections) for i in range(clients)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -460,7 +481,10 @@ def main(argv: list[str] | None = None) -> int:
         gunicorn.start()
         try:
             print(f"soak: serving at {gunicorn.base_url}; warming up for {args.warmup:.0f} s", flush=True)
-            drive(gunicorn.base_url, accounts, args.clients, args.warmup, args.max_requests)
+            # A kept-alive connection stays with the worker that accepted it, so a warm-up over kept-alive
+            # connections can leave one worker nearly idle and its memory still growing into its working
+            # set when the start is read. New connections per request spread the warm-up over every worker.
+            drive(gunicorn.base_url, accounts, args.clients, args.warmup, args.max_requests, fresh_connections=True)
             workers = gunicorn.workers()
             start = {pid: rss_kib(pid) for pid in workers}
             print(f"soak: workers {workers}; driving {args.clients} clients for {args.duration:.0f} s", flush=True)

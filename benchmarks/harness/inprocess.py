@@ -5,7 +5,10 @@ scenario once on every worker, with the order of the systems rotated each
 round, so slow drift on a shared machine (thermal, other load) lands on all
 systems alike. Batch sizes are calibrated during warm-up so that a batch
 takes about ``plan.batch_seconds``: hundreds of samples for sub-millisecond
-work, one per round for a key-derivation-bound grant.
+work, one per round for a key-derivation-bound grant. The password grant is
+timed in ``plan.floor_pairs`` batches per round, each next to a batch of its
+floor (one check of the user's password), which of the two goes first
+alternating, so that load bursts and a CPU waking up hit both sides alike.
 """
 
 from __future__ import annotations
@@ -39,6 +42,20 @@ def _warm_up(plan: Plan, worker: Worker, scenario: str) -> float:
     return last
 
 
+def _password_with_floor(worker: Worker, batch: int, pairs: int) -> list[tuple[list[int], list[int]]]:
+    """``pairs`` (grant batch, floor batch) pairs, taken back to back; odd pairs time the floor first."""
+    taken = []
+    for index in range(pairs):
+        if index % 2:
+            floor = worker.ask("floor", n=batch)["ns"]
+            grant = worker.ask("time", scenario="password", n=batch)["ns"]
+        else:
+            grant = worker.ask("time", scenario="password", n=batch)["ns"]
+            floor = worker.ask("floor", n=batch)["ns"]
+        taken.append((grant, floor))
+    return taken
+
+
 def measure(
     plan: Plan,
     workers: Mapping[tuple[str, str], Worker],
@@ -65,12 +82,16 @@ def measure(
                 for system in order:
                     key = (system, hasher, scenario)
                     worker = workers[(system, hasher)]
-                    batch = worker.ask("time", scenario=scenario, n=sizes[key])["ns"]
-                    samples[key].extend(batch)
-                    round_medians[key].append(statistics.median(batch) / 1e6)
-                    if scenario == "password":
-                        # The grant's floor, timed next to it so that load on the machine hits both alike.
-                        floor = worker.ask("floor", n=sizes[key])["ns"]
+                    if scenario != "password":
+                        batch = worker.ask("time", scenario=scenario, n=sizes[key])["ns"]
+                        samples[key].extend(batch)
+                        round_medians[key].append(statistics.median(batch) / 1e6)
+                        continue
+                    # Every system takes the same number of pairs, so the i-th pair of one system lines
+                    # up with the i-th pair of the others when targets compare them.
+                    for grant, floor in _password_with_floor(worker, sizes[key], plan.floor_pairs):
+                        samples[key].extend(grant)
+                        round_medians[key].append(statistics.median(grant) / 1e6)
                         floor_samples[(system, hasher)] += floor
                         floor_medians[(system, hasher)].append(statistics.median(floor) / 1e6)
         progress(f"in-process round {round_index + 1}/{plan.rounds} done ({time.monotonic() - started:.0f}s)")

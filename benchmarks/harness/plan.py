@@ -17,6 +17,8 @@ class Plan:
     batch_seconds: float
     batch_max: int
     warmup_seconds: float
+    #: Password-grant batches per round, each beside a batch of its floor (one password check).
+    floor_pairs: int
     #: HTTP: fixed concurrency and duration per scenario, after a short unrecorded warm-up.
     http_concurrency: int
     http_seconds: float
@@ -58,6 +60,7 @@ def full_plan() -> Plan:
         batch_seconds=0.15,
         batch_max=150,
         warmup_seconds=0.3,
+        floor_pairs=4,
         http_concurrency=8,
         http_seconds=3.0,
         http_rounds=3,
@@ -81,6 +84,7 @@ def smoke_plan() -> Plan:
         batch_seconds=0.01,
         batch_max=3,
         warmup_seconds=0.0,
+        floor_pairs=1,
         http_concurrency=2,
         http_seconds=1.0,
         http_rounds=1,

@@ -7,12 +7,31 @@ never reads environment variables or global settings itself.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import Any
 
 from oauth2_core.errors import ConfigurationError
+
+
+def refuse_unknown_keys(
+    keys: Iterable[object], known: Iterable[str], *, noun: str, where: str = "", list_known: bool = False
+) -> None:
+    """Fail on the first key not in ``known``, naming the closest known one: a typo must not pass for a default.
+
+    ``where`` prefixes the message (e.g. which grant's options); ``list_known``
+    lists every known name when none is close.
+    """
+    names = sorted(known)
+    for key in keys:
+        if key not in names:
+            hint = difflib.get_close_matches(str(key), names, n=1)
+            if hint:
+                suggestion = f"; did you mean {hint[0]!r}?"
+            else:
+                suggestion = f"; known {noun}s: {', '.join(names)}" if list_known else ""
+            raise ConfigurationError(f"{where}unknown {noun} {key!r}{suggestion}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,12 +72,7 @@ class ServerConfig:
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> ServerConfig:
         """Build from lower-case keys, refusing unknown ones with a suggestion."""
-        known = {f.name for f in fields(cls)}
-        for key in values:
-            if key not in known:
-                hint = difflib.get_close_matches(key, sorted(known), n=1)
-                suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
-                raise ConfigurationError(f"unknown setting {key!r}{suggestion}")
+        refuse_unknown_keys(values, (f.name for f in fields(cls)), noun="setting")
         converted = dict(values)
         for name in ("grants", "plugins"):
             if converted.get(name) is not None:

@@ -4,7 +4,8 @@ One indexed equality query on the token's SHA-256 digest, joined with its
 client and its user, through a raw cursor: compiling an ORM queryset costs
 several times more than the lookup itself. The rows are still turned into
 real model instances (``Model.from_db`` after the backend's own value
-converters), so views get the same ``User`` they would get from the ORM.
+converters), so views get the same ``User`` they would get from the ORM; the
+``Client`` instance is built only if a view asks for it.
 """
 
 from __future__ import annotations
@@ -14,11 +15,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from typing import cast
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import InterfaceError, OperationalError, connections, router
 from django.db.models import Model
+from django.utils.functional import SimpleLazyObject
 
 from oauth2_core.tokens import ACCESS_TOKEN_PREFIX, digest
 from oauth2_django.models import AccessToken, Client
@@ -74,8 +78,12 @@ class _Query:
     """The lookup for one database alias and user model, built once: SQL, row layout, value converters."""
 
     sql: str
+    user_model: type[Model]
     client_start: int
     user_start: int
+    #: Where the client's ``is_active`` is in the row: checked before any client instance is built.
+    client_active_index: int
+    client_id_index: int
     client_attnames: tuple[str, ...]
     user_attnames: tuple[str, ...]
     #: Where the user's primary key is in the row.
@@ -86,9 +94,11 @@ class _Query:
 
 
 @lru_cache(maxsize=16)
-def _query(alias: str, user_model: type[Model]) -> _Query:
+def _query(alias: str, user_model_label: str) -> _Query:
     # Built with this thread's connection and shared by every thread: the
     # backends' converters read only the connection's settings (time zone).
+    # Keyed by the AUTH_USER_MODEL label, so override_settings gets a query of its own.
+    user_model = get_user_model()
     connection = connections[alias]
     quote = connection.ops.quote_name
     token_fields = tuple(field(AccessToken, name) for name in _TOKEN_COLUMNS)
@@ -115,8 +125,11 @@ def _query(alias: str, user_model: type[Model]) -> _Query:
     user_start = len(token_fields) + len(client_fields)
     return _Query(
         sql=sql,
+        user_model=user_model,
         client_start=len(token_fields),
         user_start=user_start,
+        client_active_index=len(token_fields) + client_fields.index(field(Client, "is_active")),
+        client_id_index=len(token_fields) + client_fields.index(field(Client, "client_id")),
         client_attnames=tuple(f.attname for f in client_fields),
         user_attnames=tuple(f.attname for f in user_fields),
         user_pk_index=user_start + user_fields.index(user_pk),
@@ -129,12 +142,11 @@ def find(token: str, now: datetime) -> Found | BearerError:
     """The token's record, client and user; or why the token is refused. Never writes."""
     if not token.startswith(ACCESS_TOKEN_PREFIX) or not _TOKEN_SYNTAX.fullmatch(token):
         return INVALID
-    user_model = get_user_model()
     alias = router.db_for_read(AccessToken)
     connection = connections[alias]
     try:
         # Inside the try: building the query may be the first thing to touch the connection.
-        query = _query(alias, user_model)
+        query = _query(alias, settings.AUTH_USER_MODEL)
         with connection.cursor() as cursor:
             cursor.execute(query.sql, [digest(token)])
             row = cursor.fetchone()
@@ -148,9 +160,12 @@ def find(token: str, now: datetime) -> Found | BearerError:
         return REVOKED
     if expires_at <= now:
         return EXPIRED
-    client = Client.from_db(alias, query.client_attnames, values[query.client_start : query.user_start])
-    if not client.is_active:
+    if not values[query.client_active_index]:
         return INVALID
+    client_values = values[query.client_start : query.user_start]
+    # Most views never look at request.oauth2_client: build the instance on first use only.
+    client = SimpleLazyObject(lambda: Client.from_db(alias, query.client_attnames, client_values))
+    user_model = query.user_model
     user = None
     user_pk = values[query.user_pk_index]
     if user_pk is not None:
@@ -166,10 +181,10 @@ def find(token: str, now: datetime) -> Found | BearerError:
             return INVALID
     bearer = BearerToken(
         display=display,
-        client_id=client.client_id,
+        client_id=values[query.client_id_index],
         user_id=None if user is None else str(user.pk),
         scope=frozenset(scope.split()),
         expires_at=expires_at,
         family_id=family_id,
     )
-    return Found(bearer, client, user)
+    return Found(bearer, cast("Client", client), user)

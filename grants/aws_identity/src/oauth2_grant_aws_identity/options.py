@@ -6,12 +6,12 @@ hint, so a misspelt security option cannot silently fall back to a default.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
+from oauth2_core.config import refuse_unknown_keys
 from oauth2_core.errors import ConfigurationError
 from oauth2_grant_aws_identity.regions import StsEndpoint, configured_endpoint, is_region, templated_endpoint
 
@@ -126,12 +126,8 @@ class AwsIdentityOptions:
     def from_mapping(cls, values: Mapping[str, Any]) -> AwsIdentityOptions:
         """Build from the settings mapping, refusing unknown keys with a suggestion."""
         _ensure(isinstance(values, Mapping), "must be a mapping of option names to values")
-        known = sorted(field.name for field in fields(cls))
-        for key in values:
-            if key not in known:
-                hint = difflib.get_close_matches(str(key), known, n=1)
-                suggestion = f"; did you mean {hint[0]!r}?" if hint else f"; known options: {', '.join(known)}"
-                raise ConfigurationError(f"grant_options[{OPTIONS_KEY!r}]: unknown option {key!r}{suggestion}")
+        known = (field.name for field in fields(cls))
+        refuse_unknown_keys(values, known, noun="option", where=f"grant_options[{OPTIONS_KEY!r}]: ", list_known=True)
         converted = dict(values)
         regions = converted.get("allowed_regions")
         if regions is not None:

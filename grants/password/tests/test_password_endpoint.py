@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import secrets
-from contextlib import AbstractContextManager, nullcontext
 from datetime import timedelta
 
 import pytest
 
-from oauth2_core import Client, ConfigurationError, Server, ServerConfig, TokenResponse, build_server, hookimpl
+from oauth2_core import Client, Server, TokenResponse, hookimpl
 from oauth2_core.tokens import digest
 from oauth2_testing.client import TokenClient, header
 from oauth2_testing.clock import FakeClock
@@ -312,25 +311,6 @@ def test_scope_beyond_the_client_or_malformed_is_invalid_scope(client: TokenClie
 def test_scope_within_the_client_is_granted(client: TokenClient, secret: str) -> None:
     body = client.post(password_form(scope="write read"), basic=("app", secret)).json()
     assert body["scope"] == "read write"
-
-
-# -- wiring ----------------------------------------------------------------------------
-
-
-class HostWithoutPasswordHook:
-    @hookimpl
-    def oauth2_host_find_client(self, client_id: str) -> Client | None:
-        return None
-
-    @hookimpl
-    def oauth2_host_transaction(self) -> AbstractContextManager[None]:
-        return nullcontext()
-
-
-def test_server_refuses_to_start_without_the_password_hook() -> None:
-    with pytest.raises(ConfigurationError, match="oauth2_password_authenticate") as caught:
-        build_server(ServerConfig(grants=("password",)), [HostWithoutPasswordHook(), MemoryTokenStore()])
-    assert "from distribution oauth2-grant-password 0.1.0" in str(caught.value)
 
 
 def test_only_the_enabled_grant_is_loaded(oauth2_server: Server) -> None:

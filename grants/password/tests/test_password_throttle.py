@@ -5,12 +5,11 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Sequence
-from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 
 import pytest
 
-from oauth2_core import Client, ConfigurationError, Server, ServerConfig, TokenResponse, build_server, hookimpl
+from oauth2_core import Client, ConfigurationError, Server, TokenResponse, hookimpl
 from oauth2_core.events import SecurityEvent
 from oauth2_grant_password import PasswordGrant, PasswordOptions
 from oauth2_grant_password.throttle import address_subject, username_subject
@@ -269,25 +268,6 @@ def test_bad_values_are_refused(options: dict[str, object]) -> None:
 def test_the_server_refuses_to_start_with_an_unknown_option(oauth2_server_factory: MemoryServerFactory) -> None:
     with pytest.raises(ConfigurationError, match="max_failures_per_usename"):
         oauth2_server_factory(["password"], grant_options={"password": {"max_failures_per_usename": 3}})
-
-
-class HostWithoutCounters:
-    @hookimpl
-    def oauth2_host_find_client(self, client_id: str) -> Client | None:
-        return None
-
-    @hookimpl
-    def oauth2_host_transaction(self) -> AbstractContextManager[None]:
-        return nullcontext()
-
-    @hookimpl(optionalhook=True)
-    def oauth2_password_authenticate(self, username: str, password: str, client: Client) -> str | None:
-        return None
-
-
-def test_server_refuses_to_start_without_the_counter_hooks() -> None:
-    with pytest.raises(ConfigurationError, match="oauth2_password_locked_until"):
-        build_server(ServerConfig(grants=("password",)), [HostWithoutCounters(), MemoryTokenStore()])
 
 
 # -- counter subjects -----------------------------------------------------------------------------

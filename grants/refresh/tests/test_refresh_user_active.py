@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager, nullcontext
-
 import pytest
 
-from oauth2_core import Client, ConfigurationError, Server, ServerConfig, TokenResponse, build_server, hookimpl
+from oauth2_core import Client, Server, TokenResponse, hookimpl
 from oauth2_core.tokens import IssuedTokens
 from oauth2_testing.client import TokenClient
 from oauth2_testing.factories import issue_tokens
@@ -119,19 +117,3 @@ def test_unknown_or_revoked_tokens_never_reach_the_hook(
     oauth2_server.hooks.revoke_family(tokens.access.family_id)
     assert refresh(oauth2_server, tokens, secret).json()["error"] == "invalid_grant"
     assert oauth2_memory_host.asked == []
-
-
-class HostWithoutUserHook:
-    @hookimpl
-    def oauth2_host_find_client(self, client_id: str) -> Client | None:
-        return None
-
-    @hookimpl
-    def oauth2_host_transaction(self) -> AbstractContextManager[None]:
-        return nullcontext()
-
-
-def test_server_refuses_to_start_without_the_hook() -> None:
-    with pytest.raises(ConfigurationError, match="oauth2_refresh_user_active") as caught:
-        build_server(ServerConfig(grants=("refresh_token",)), [HostWithoutUserHook(), MemoryTokenStore()])
-    assert "from distribution oauth2-grant-refresh 0.1.0" in str(caught.value)

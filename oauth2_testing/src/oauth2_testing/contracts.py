@@ -11,9 +11,11 @@ themselves.
 from __future__ import annotations
 
 import threading
+import types
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, nullcontext, suppress
+from importlib import metadata
 from typing import Any, ClassVar, TypeVar
 
 import pluggy
@@ -21,7 +23,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from oauth2_core import GRANTS_GROUP, NAME, Grant, GrantRequest, OAuth2Error, ServerConfig, build_server
+from oauth2_core import (
+    GRANTS_GROUP,
+    NAME,
+    ConfigurationError,
+    Grant,
+    GrantRequest,
+    OAuth2Error,
+    ServerConfig,
+    build_server,
+)
 from oauth2_core import hookspecs as core_hookspecs
 from oauth2_core.errors import InvalidRequest
 from oauth2_core.facade import Hooks
@@ -47,13 +58,16 @@ class GrantContract:
     ``oauth2_core.grants`` and provide two fixtures: ``grant`` (an instance)
     and ``valid_form`` (a form the grant parses, ``grant_type`` included).
     Override ``contract_plugins`` when the grant needs host hooks the memory
-    host does not implement, and ``parameter_values`` (name -> hypothesis
-    strategy) when a parameter's valid values are narrower than printable text.
+    host does not implement, ``contract_grant_options`` (the ``grant_options``
+    the contract's servers are built with) when the grant refuses to start
+    without some, and ``parameter_values`` (name -> hypothesis strategy) when a
+    parameter's valid values are narrower than printable text.
     The fuzz tests run at least ``fuzz_minimum`` examples (2,000), more under
     the ``heavy`` hypothesis profile.
     """
 
     entry_point_name: ClassVar[str]
+    contract_grant_options: ClassVar[Mapping[str, Any]] = {}
     parameter_values: ClassVar[Mapping[str, st.SearchStrategy[str]]] = {}
     #: Fewest examples per fuzz test; the active hypothesis profile may ask for more.
     fuzz_minimum: ClassVar[int] = FUZZ_MIN_EXAMPLES
@@ -83,16 +97,26 @@ class GrantContract:
         assert not clashes, f"{sorted(clashes)} belong to the endpoint, not the grant; remove them from parameters"
         assert all(parameter.max_length > 0 for parameter in grant.parameters)
 
-    def test_entry_point_loads_the_grant(self, grant: Grant, contract_plugins: list[object]) -> None:
+    def _installed_entry_point(self) -> metadata.EntryPoint:
         name = getattr(self, "entry_point_name", None)
         if not isinstance(name, str):
             pytest.fail(f"{type(self).__name__} must set entry_point_name to the grant's entry-point name")
-        installed = [entry_point.name for entry_point in installed_entry_points(GRANTS_GROUP)]
-        assert name in installed, (
-            f"no entry point {name!r} in group {GRANTS_GROUP!r} is installed (found: {installed}); "
+        installed = installed_entry_points(GRANTS_GROUP)
+        for entry_point in installed:
+            if entry_point.name == name:
+                return entry_point
+        found = [entry_point.name for entry_point in installed]
+        pytest.fail(
+            f"no entry point {name!r} in group {GRANTS_GROUP!r} is installed (found: {found}); "
             "declare it in pyproject.toml and install the distribution (pip install -e .)"
         )
-        server = build_server(ServerConfig(grants=(name,)), contract_plugins)
+
+    def _contract_config(self, name: str) -> ServerConfig:
+        return ServerConfig.from_mapping({"grants": (name,), "grant_options": self.contract_grant_options})
+
+    def test_entry_point_loads_the_grant(self, grant: Grant, contract_plugins: list[object]) -> None:
+        name = self._installed_entry_point().name
+        server = build_server(self._contract_config(name), contract_plugins)
         pm = server.pluginmanager
         plugin = pm.get_plugin(name)
         assert plugin is not None, f"entry point {name!r} did not register a plugin"
@@ -103,6 +127,22 @@ class GrantContract:
         assert entry is not None, f"entry point {name!r} does not declare grant_type {grant.grant_type!r}"
         assert type(entry.grant) is type(grant)
         assert entry.source == describe(pm, plugin)
+
+    def test_each_required_host_hook_is_enforced(self, grant: Grant, contract_plugins: list[object]) -> None:
+        """A host missing any hook the grant requires stops the server at start, naming the hook and the grant."""
+        entry_point = self._installed_entry_point()
+        # Control: the stand-ins hiding nothing start a server, so each refusal below is the hidden hook's doing.
+        build_server(self._contract_config(entry_point.name), [_without(plugin, "") for plugin in contract_plugins])
+        dist = entry_point.dist
+        assert dist is not None, f"entry point {entry_point.name!r} belongs to no distribution"
+        source = f"from distribution {dist.metadata['Name']} {dist.version}"
+        for hook_name in grant.required_host_hooks:
+            without = [_without(plugin, hook_name) for plugin in contract_plugins]
+            with pytest.raises(ConfigurationError) as caught:
+                build_server(self._contract_config(entry_point.name), without)
+            message = str(caught.value)
+            assert f"needs an implementation of hook {hook_name!r}" in message, message
+            assert source in message, message
 
     # -- parsing ---------------------------------------------------------------
 
@@ -192,6 +232,16 @@ class GrantContract:
     @pytest.mark.fuzz
     def test_fuzz_valid_forms_raise_only_oauth2_error(self, grant: Grant) -> None:
         self._fuzz(grant, valid_forms(grant, self.parameter_values))
+
+
+def _without(plugin: object, hook_name: str) -> object:
+    """A stand-in for ``plugin`` that implements every hook it does except ``hook_name`` (``""``: hides none).
+
+    pluggy reads hook implementations statically (``inspect.getattr_static``),
+    so the stand-in holds the plugin's bound hook methods as plain attributes.
+    """
+    kept = {name: getattr(plugin, name) for name in dir(plugin) if name.startswith("oauth2_") and name != hook_name}
+    return types.SimpleNamespace(**kept)
 
 
 class TokenStoreContract:

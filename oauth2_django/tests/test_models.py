@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from io import StringIO
 
@@ -11,7 +12,7 @@ from django.core.management import call_command
 from django.test import override_settings
 
 from oauth2_core.tokens import digest
-from oauth2_django.models import AccessToken, Client, ClientSecret, Scope
+from oauth2_django.models import AccessToken, Client, ClientSecret, Scope, generate_client_id
 
 from .conftest import Registered
 
@@ -28,6 +29,13 @@ def test_client_id_is_generated_and_unique() -> None:
     second = Client.objects.create(name="b")
     assert first.client_id != second.client_id
     assert len(first.client_id) >= 20
+
+
+def test_generated_client_ids_are_safe_on_a_command_line() -> None:
+    # token_urlsafe ids started with "-" about once in 32 and broke `oauth2_create_client --client-id <id>`.
+    ids = {generate_client_id() for _ in range(2000)}
+    assert len(ids) == 2000
+    assert all(re.fullmatch(r"[A-Za-z0-9]{24}", client_id) for client_id in ids)
 
 
 def test_add_secret_stores_only_a_digest(registered: Registered) -> None:

@@ -37,9 +37,11 @@ from oauth2_django.patterns import Match
 from .conftest import Registered, is_postgres, post_token, server_setting
 
 try:
-    from . import moto_sts
-except ImportError:  # botocore, boto3 or moto is missing: the flow tests skip.
-    moto_sts = None  # type: ignore[assignment]
+    from oauth2_grant_aws_identity import testing as sts
+
+    from . import aws_requests
+except ImportError:  # the grant, botocore, boto3 or moto is missing: the flow tests skip.
+    sts = aws_requests = None  # type: ignore[assignment]
 
 ACCOUNT = "123456789012"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/deployer"
@@ -589,16 +591,16 @@ def _closed_port() -> int:
 @pytest.fixture(scope="session")
 def moto() -> Iterator[Any]:
     pytest.importorskip("oauth2_grant_aws_identity", reason="the aws_identity grant is not installed")
-    if moto_sts is None:
+    if sts is None:
         pytest.skip("moto, boto3 and botocore are needed for the aws_identity flow tests (pip install 'moto[server]')")
-    with moto_sts.moto_sts() as server:
+    with sts.loopback_sts() as server:
         yield server
 
 
 def _aws_setting(**options: Any) -> dict[str, Any]:
     return server_setting(
         GRANTS=["password", "refresh_token", "aws_identity"],
-        GRANT_OPTIONS={"aws_identity": {"server_id": moto_sts.SERVER_ID, **options}},
+        GRANT_OPTIONS={"aws_identity": {"server_id": aws_requests.SERVER_ID, **options}},
     )
 
 
@@ -623,15 +625,15 @@ def _error(response: Any, status: int) -> str:
 def test_signed_request_gets_a_token_for_a_provisioned_user(
     client: HttpClient, aws_enabled: Any, bind: Callable[..., FederatedBinding], aws_client: Client
 ) -> None:
-    bind(moto_sts.CAROL, auto_provision=True, scope=("read", "write"), max_lifetime=600)
-    response = post_token(client, moto_sts.token_form(moto_sts.sign(aws_enabled.carol, aws_enabled.host)))
+    bind(sts.ALICE, auto_provision=True, scope=("read", "write"), max_lifetime=600)
+    response = post_token(client, aws_requests.token_form(aws_requests.sign(aws_enabled.alice, aws_enabled.host)))
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["token_type"] == "Bearer" and body["scope"] == "read write" and body["expires_in"] == 600
     assert "refresh_token" not in body
     assert RefreshToken.objects.count() == 0
     [stored] = AccessToken.objects.all()
-    identity = FederatedIdentity.objects.get(subject=moto_sts.CAROL)
+    identity = FederatedIdentity.objects.get(subject=sts.ALICE)
     assert (stored.client_id, stored.user_id) == (aws_client.client_id, identity.user_id)
     # The token works on a protected view, as the provisioned user.
     me = client.get("/api/me", HTTP_AUTHORIZATION=f"Bearer {body['access_token']}")
@@ -646,10 +648,10 @@ def test_the_grants_own_client_helper_gets_a_token(
     """Signed with awsv4sign through oauth2_grant_aws_identity.client, as the console script does."""
     from oauth2_grant_aws_identity.client import AwsCredentials, build_token_parameters
 
-    bind(moto_sts.CAROL, scope=("read",))
-    credentials = AwsCredentials(aws_enabled.carol.access_key, aws_enabled.carol.secret_key)
+    bind(sts.ALICE, scope=("read",))
+    credentials = AwsCredentials(aws_enabled.alice.access_key, aws_enabled.alice.secret_key)
     form = build_token_parameters(
-        credentials, region=moto_sts.REGION, server_id=moto_sts.SERVER_ID, sts_endpoint=aws_enabled.url
+        credentials, region=sts.REGION, server_id=aws_requests.SERVER_ID, sts_endpoint=aws_enabled.url
     )
     response = post_token(client, form)
     assert response.status_code == 200, response.content
@@ -660,8 +662,9 @@ def test_the_grants_own_client_helper_gets_a_token(
 def test_assumed_role_session_is_bound_by_its_role(
     client: HttpClient, aws_enabled: Any, bind: Callable[..., FederatedBinding], user: User
 ) -> None:
-    bind(_arn("role/build*"), match=Match.GLOB, user=user)
-    response = post_token(client, moto_sts.token_form(moto_sts.sign(aws_enabled.builder_session, aws_enabled.host)))
+    bind(_arn("role/deploy*"), match=Match.GLOB, user=user)
+    signed = aws_requests.sign(aws_enabled.role_session, aws_enabled.host)
+    response = post_token(client, aws_requests.token_form(signed))
     assert response.status_code == 200, response.content
     assert AccessToken.objects.get().user_id == user.pk
 
@@ -670,8 +673,8 @@ def test_assumed_role_session_is_bound_by_its_role(
 def test_same_signed_request_twice_gives_one_token(
     client: HttpClient, aws_enabled: Any, bind: Callable[..., FederatedBinding]
 ) -> None:
-    bind(moto_sts.CAROL, auto_provision=True)
-    form = moto_sts.token_form(moto_sts.sign(aws_enabled.carol, aws_enabled.host))
+    bind(sts.ALICE, auto_provision=True)
+    form = aws_requests.token_form(aws_requests.sign(aws_enabled.alice, aws_enabled.host))
     first, second = post_token(client, form), post_token(client, form)
     assert first.status_code == 200, first.content
     assert _error(second, 400) == "invalid_grant"
@@ -683,8 +686,8 @@ def test_same_signed_request_twice_gives_one_token(
 def test_unmapped_arn_is_invalid_grant(
     client: HttpClient, aws_enabled: Any, bind: Callable[..., FederatedBinding]
 ) -> None:
-    bind(moto_sts.CAROL)
-    response = post_token(client, moto_sts.token_form(moto_sts.sign(aws_enabled.dave, aws_enabled.host)))
+    bind(sts.ALICE)
+    response = post_token(client, aws_requests.token_form(aws_requests.sign(aws_enabled.bob, aws_enabled.host)))
     assert _error(response, 400) == "invalid_grant"
     assert _tokens_written() == 0 and not FederatedIdentity.objects.exists()
 
@@ -694,8 +697,8 @@ def test_disabled_binding_is_invalid_grant(
     client: HttpClient, aws_enabled: Any, bind: Callable[..., FederatedBinding]
 ) -> None:
     bind(_arn("user/*"), match=Match.GLOB)
-    bind(moto_sts.CAROL, enabled=False)
-    response = post_token(client, moto_sts.token_form(moto_sts.sign(aws_enabled.carol, aws_enabled.host)))
+    bind(sts.ALICE, enabled=False)
+    response = post_token(client, aws_requests.token_form(aws_requests.sign(aws_enabled.alice, aws_enabled.host)))
     assert _error(response, 400) == "invalid_grant"
     assert _tokens_written() == 0
 
@@ -704,9 +707,9 @@ def test_disabled_binding_is_invalid_grant(
 def test_tied_bindings_are_invalid_grant_and_logged(
     client: HttpClient, aws_enabled: Any, bind: Callable[..., FederatedBinding], caplog: pytest.LogCaptureFixture
 ) -> None:
-    first = bind(_arn("user/ops/c*"), match=Match.GLOB)
-    second = bind(_arn("user/*carol"), match=Match.GLOB)
-    response = post_token(client, moto_sts.token_form(moto_sts.sign(aws_enabled.carol, aws_enabled.host)))
+    first = bind(_arn("user/team/*"), match=Match.GLOB)
+    second = bind(_arn("user/*alice"), match=Match.GLOB)
+    response = post_token(client, aws_requests.token_form(aws_requests.sign(aws_enabled.alice, aws_enabled.host)))
     assert _error(response, 400) == "invalid_grant"
     assert "equal precedence" in response.json()["error_description"]
     assert f"#{first.pk}, #{second.pk}" in caplog.text
@@ -717,9 +720,9 @@ def test_tied_bindings_are_invalid_grant_and_logged(
 def test_inactive_client_is_invalid_grant(
     client: HttpClient, aws_enabled: Any, bind: Callable[..., FederatedBinding], aws_client: Client
 ) -> None:
-    bind(moto_sts.CAROL)
+    bind(sts.ALICE)
     Client.objects.filter(pk=aws_client.pk).update(is_active=False)
-    response = post_token(client, moto_sts.token_form(moto_sts.sign(aws_enabled.carol, aws_enabled.host)))
+    response = post_token(client, aws_requests.token_form(aws_requests.sign(aws_enabled.alice, aws_enabled.host)))
     assert _error(response, 400) == "invalid_grant"
 
 
@@ -728,8 +731,8 @@ def test_client_without_the_grant_type_is_unauthorized(
     client: HttpClient, aws_enabled: Any, bind: Callable[..., FederatedBinding], make_client: Callable[..., Registered]
 ) -> None:
     password_only = make_client(grant_types=("password",), name="not federated").client
-    bind(moto_sts.CAROL, client=password_only)
-    response = post_token(client, moto_sts.token_form(moto_sts.sign(aws_enabled.carol, aws_enabled.host)))
+    bind(sts.ALICE, client=password_only)
+    response = post_token(client, aws_requests.token_form(aws_requests.sign(aws_enabled.alice, aws_enabled.host)))
     assert _error(response, 400) == "unauthorized_client"
     assert _tokens_written() == 0
 
@@ -738,11 +741,11 @@ def test_client_without_the_grant_type_is_unauthorized(
 def test_sts_down_is_503_json_and_writes_nothing(
     client: HttpClient, moto: Any, bind: Callable[..., FederatedBinding]
 ) -> None:
-    down = moto_sts.closed_port_url()
+    down = aws_requests.closed_port_url()
     host = down.removeprefix("http://").rstrip("/")
-    bind(moto_sts.CAROL, auto_provision=True)
+    bind(sts.ALICE, auto_provision=True)
     with override_settings(CACHES={"default": _locmem("default")}, OAUTH2_SERVER=_aws_setting(sts_endpoint=down)):
-        response = post_token(client, moto_sts.token_form(moto_sts.sign(moto.carol, host)))
+        response = post_token(client, aws_requests.token_form(aws_requests.sign(moto.alice, host)))
     assert _error(response, 503) == "temporarily_unavailable"
     assert response["Retry-After"]
     assert _tokens_written() == 0
@@ -751,7 +754,7 @@ def test_sts_down_is_503_json_and_writes_nothing(
 
 @pytest.mark.django_db
 def test_challenge_mode_through_django(client: HttpClient, moto: Any, bind: Callable[..., FederatedBinding]) -> None:
-    bind(moto_sts.CAROL)
+    bind(sts.ALICE)
     setting = _aws_setting(sts_endpoint=moto.url, challenge=True)
     with override_settings(CACHES={"default": _locmem("default")}, OAUTH2_SERVER=setting):
         issued = client.post("/oauth2/aws_identity/challenge", secure=True)
@@ -760,14 +763,14 @@ def test_challenge_mode_through_django(client: HttpClient, moto: Any, bind: Call
         challenge = issued.json()
         assert challenge["header"] == "X-OAuth2-Challenge" and challenge["expires_in"] == 120
         signed = {challenge["header"]: challenge["nonce"]}
-        first = post_token(client, moto_sts.token_form(moto_sts.sign(moto.carol, moto.host, extra=signed)))
+        first = post_token(client, aws_requests.token_form(aws_requests.sign(moto.alice, moto.host, extra=signed)))
         assert first.status_code == 200, first.content
         # A newly signed request (another header, so another signature) cannot use the nonce again.
-        again = {**signed, "X-Amz-Content-Sha256": hashlib.sha256(moto_sts.POST_BODY.encode()).hexdigest()}
-        second = post_token(client, moto_sts.token_form(moto_sts.sign(moto.carol, moto.host, extra=again)))
+        again = {**signed, "X-Amz-Content-Sha256": hashlib.sha256(aws_requests.POST_BODY.encode()).hexdigest()}
+        second = post_token(client, aws_requests.token_form(aws_requests.sign(moto.alice, moto.host, extra=again)))
         assert _error(second, 400) == "invalid_grant"
         assert "challenge nonce" in second.json()["error_description"]
-        unsigned = post_token(client, moto_sts.token_form(moto_sts.sign(moto.carol, moto.host)))
+        unsigned = post_token(client, aws_requests.token_form(aws_requests.sign(moto.alice, moto.host)))
         assert _error(unsigned, 400) == "invalid_request"
         assert _error(client.get("/oauth2/aws_identity/challenge", secure=True), 405) == "invalid_request"
         assert _error(client.post("/oauth2/aws_identity/challenge"), 400) == "invalid_request"  # plain HTTP
@@ -793,21 +796,21 @@ def test_the_aws_identity_flow_leaks_no_secret(
 
     from oauth2_testing.leaks import assert_no_secrets, log_texts
 
-    bind(_arn("role/build*"), match=Match.GLOB, auto_provision=True)
-    session = aws_enabled.builder_session
+    bind(_arn("role/deploy*"), match=Match.GLOB, auto_provision=True)
+    session = aws_enabled.role_session
     # Signed before logs are captured: botocore's own DEBUG lines show the client side's canonical request.
-    headers = moto_sts.sign(session, aws_enabled.host)
-    unbound = moto_sts.sign(aws_enabled.dave, aws_enabled.host)
+    headers = aws_requests.sign(session, aws_enabled.host)
+    unbound = aws_requests.sign(aws_enabled.bob, aws_enabled.host)
     caplog.set_level(logging.DEBUG)
     with CaptureQueriesContext(connection) as queries:
-        issued = post_token(client, moto_sts.token_form(headers))
-        post_token(client, moto_sts.token_form(headers))  # the replay, refused
-        post_token(client, moto_sts.token_form(unbound))
+        issued = post_token(client, aws_requests.token_form(headers))
+        post_token(client, aws_requests.token_form(headers))  # the replay, refused
+        post_token(client, aws_requests.token_form(unbound))
     assert issued.status_code == 200, issued.content
     signature = headers["Authorization"].rpartition("Signature=")[2]
     assert_no_secrets(
         {
-            "secret access key": [session.secret_key, aws_enabled.dave.secret_key],
+            "secret access key": [session.secret_key, aws_enabled.bob.secret_key],
             "session token": [session.token],
             "signature": [signature],
             "access token": [issued.json()["access_token"]],

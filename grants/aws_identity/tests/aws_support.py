@@ -1,7 +1,8 @@
 """Test support: the grant's host hooks over memory, loopback servers and request signers.
 
-Everything here is real: sockets on 127.0.0.1, a moto server process that
-verifies SigV4 signatures, signatures made by awsv4sign and by botocore.
+Everything here is real: sockets on 127.0.0.1 and signatures made by awsv4sign
+and by botocore. The moto server that verifies them is the package's own
+``oauth2_grant_aws_identity.testing``, which hosts' tests use too.
 """
 
 from __future__ import annotations
@@ -10,22 +11,16 @@ import contextlib
 import fnmatch
 import http.server
 import json
-import os
 import socket
-import subprocess
-import sys
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import awsv4sign
-import requests
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
@@ -149,13 +144,6 @@ def deploy(options: dict[str, Any], *, access_token_lifetime: int = 3600, start:
 # -- loopback servers ---------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 class Listener:
     """A TCP listener on 127.0.0.1 that counts the connections it accepts and closes them at once.
 
@@ -265,91 +253,6 @@ def caller_identity_xml(arn: str, account: str = "123456789012", user_id: str = 
         "</GetCallerIdentityResult><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata>"
         "</GetCallerIdentityResponse>"
     ).encode()
-
-
-# -- moto in server mode ----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MotoAccount:
-    """A moto server that verifies signatures, with the principals the tests sign as."""
-
-    url: str
-    host: str
-    alice: Credentials  # IAM user with path /team/
-    bob: Credentials  # IAM user without path; may assume the role
-    role_session: Credentials  # bob's session in role /ci/deployer, session name build-7
-    account: str = "123456789012"
-
-
-#: IAM actions the setup performs before moto starts to require signatures; must match _set_up exactly.
-SETUP_ACTIONS = 6
-
-
-def _set_up(url: str) -> tuple[Credentials, Credentials]:
-    import boto3
-
-    setup = {"endpoint_url": url, "region_name": REGION, "aws_access_key_id": "setup", "aws_secret_access_key": "setup"}
-    iam = boto3.client("iam", **setup)
-    iam.create_user(UserName="alice", Path="/team/")
-    alice_key = iam.create_access_key(UserName="alice")["AccessKey"]
-    iam.create_user(UserName="bob")
-    bob_key = iam.create_access_key(UserName="bob")["AccessKey"]
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:user/bob"}, "Action": "sts:AssumeRole"}
-        ],
-    }
-    iam.create_role(RoleName="deployer", Path="/ci/", AssumeRolePolicyDocument=json.dumps(trust))
-    allow = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}
-    iam.put_user_policy(UserName="bob", PolicyName="assume", PolicyDocument=json.dumps(allow))
-    return (
-        Credentials(alice_key["AccessKeyId"], alice_key["SecretAccessKey"]),
-        Credentials(bob_key["AccessKeyId"], bob_key["SecretAccessKey"]),
-    )
-
-
-@contextmanager
-def moto_server() -> Iterator[MotoAccount]:
-    """``moto_server`` as a child process on 127.0.0.1, requiring signatures after the setup actions."""
-    import boto3
-
-    port = free_port()
-    env = {**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": str(SETUP_ACTIONS)}
-    program = Path(sys.executable).with_name("moto_server")
-    process = subprocess.Popen(
-        [str(program), "-H", "127.0.0.1", "-p", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(url + "/moto-api/", timeout=1)
-                break
-            except requests.ConnectionError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("moto_server did not start on 127.0.0.1") from None
-                time.sleep(0.1)
-        alice, bob = _set_up(url)
-        sts = boto3.client(
-            "sts",
-            endpoint_url=url,
-            region_name=REGION,
-            aws_access_key_id=bob.access_key,
-            aws_secret_access_key=bob.secret_key,
-        )
-        session = sts.assume_role(RoleArn="arn:aws:iam::123456789012:role/ci/deployer", RoleSessionName="build-7")
-        granted = session["Credentials"]
-        role = Credentials(granted["AccessKeyId"], granted["SecretAccessKey"], granted["SessionToken"])
-        yield MotoAccount(url=url + "/", host=f"127.0.0.1:{port}", alice=alice, bob=bob, role_session=role)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 # -- signing ---------------------------------------------------------------------------

@@ -6,7 +6,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from aws_support import Deployment, FakeSts, Listener, MotoAccount, deploy, moto_server
+from aws_support import Deployment, FakeSts, Listener, deploy
+
+from oauth2_grant_aws_identity.testing import LoopbackSts, loopback_sts
 
 
 @pytest.fixture
@@ -25,9 +27,9 @@ def fake_sts() -> Iterator[FakeSts]:
 
 
 @pytest.fixture(scope="session")
-def moto() -> Iterator[MotoAccount]:
+def moto() -> Iterator[LoopbackSts]:
     """One moto server for the session: IAM users and a role created, then every call signature-checked."""
-    with moto_server() as account:
+    with loopback_sts() as account:
         yield account
 
 

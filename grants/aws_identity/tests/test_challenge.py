@@ -11,7 +11,6 @@ from aws_support import (
     REGION,
     Deployment,
     Listener,
-    MotoAccount,
     error_of,
     fake_credentials,
     form_for,
@@ -20,13 +19,13 @@ from aws_support import (
 )
 
 from oauth2_grant_aws_identity import POST_BODY, challenge_enabled, handle_challenge_request
+from oauth2_grant_aws_identity.testing import ALICE, LoopbackSts
 
-ALICE = "arn:aws:iam::123456789012:user/team/alice"
 BODY_HASH = hashlib.sha256(POST_BODY.encode()).hexdigest()
 
 
 @pytest.fixture
-def deployment(make_deployment: Callable[..., Deployment], moto: MotoAccount) -> Deployment:
+def deployment(make_deployment: Callable[..., Deployment], moto: LoopbackSts) -> Deployment:
     built = make_deployment(sts_endpoint=moto.url, challenge=True, challenge_ttl=60)
     built.aws.bind_subject(ALICE, "workload", user_id="7")
     return built
@@ -43,7 +42,7 @@ def new_nonce(deployment: Deployment) -> str:
     return nonce
 
 
-def test_signed_nonce_gets_a_token(deployment: Deployment, moto: MotoAccount) -> None:
+def test_signed_nonce_gets_a_token(deployment: Deployment, moto: LoopbackSts) -> None:
     assert challenge_enabled(deployment.server)
     nonce = new_nonce(deployment)
     headers = sign_awsv4(moto.alice, moto.host, extra={"X-OAuth2-Challenge": nonce})
@@ -52,7 +51,7 @@ def test_signed_nonce_gets_a_token(deployment: Deployment, moto: MotoAccount) ->
     assert deployment.aws.nonces == {}
 
 
-def test_a_nonce_works_once(deployment: Deployment, moto: MotoAccount) -> None:
+def test_a_nonce_works_once(deployment: Deployment, moto: LoopbackSts) -> None:
     nonce = new_nonce(deployment)
     first = sign_awsv4(moto.alice, moto.host, extra={"X-OAuth2-Challenge": nonce})
     assert deployment.post(form_for(REGION, first)).status == 200
@@ -72,7 +71,7 @@ def test_unknown_nonce_is_refused_before_sts(make_deployment: Callable[..., Depl
     assert listener.connections == 0
 
 
-def test_expired_nonce_is_refused(deployment: Deployment, moto: MotoAccount) -> None:
+def test_expired_nonce_is_refused(deployment: Deployment, moto: LoopbackSts) -> None:
     nonce = new_nonce(deployment)
     headers = sign_awsv4(moto.alice, moto.host, extra={"X-OAuth2-Challenge": nonce})
     deployment.clock.advance(61)

@@ -17,15 +17,14 @@ from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
-from aws_support import REGION, SERVER_ID, Deployment, MotoAccount, fake_credentials, stored_tokens
+from aws_support import REGION, SERVER_ID, Deployment, fake_credentials, stored_tokens
 
 from oauth2_core import TokenRequest, handle_token_request
 from oauth2_core.tokens import digest
 from oauth2_grant_aws_identity import handle_challenge_request
 from oauth2_grant_aws_identity.cli import main
 from oauth2_grant_aws_identity.client import AwsCredentials, ClientError, build_token_parameters, request_token
-
-ALICE = "arn:aws:iam::123456789012:user/team/alice"
+from oauth2_grant_aws_identity.testing import ALICE, DEPLOYER, LoopbackSts, free_port
 
 
 class QuietHandler(WSGIRequestHandler):
@@ -51,7 +50,7 @@ def wsgi_app(deployment: Deployment) -> Callable[..., Iterable[bytes]]:
 
 
 @pytest.fixture
-def endpoint(make_deployment: Callable[..., Deployment], moto: MotoAccount) -> Iterator[tuple[Deployment, str]]:
+def endpoint(make_deployment: Callable[..., Deployment], moto: LoopbackSts) -> Iterator[tuple[Deployment, str]]:
     deployment = make_deployment(sts_endpoint=moto.url, challenge=True)
     deployment.aws.bind_subject(ALICE, "workload", user_id="7", scopes=("read", "write"))
     server: WSGIServer = make_server("127.0.0.1", 0, wsgi_app(deployment), handler_class=QuietHandler)
@@ -62,15 +61,15 @@ def endpoint(make_deployment: Callable[..., Deployment], moto: MotoAccount) -> I
     server.server_close()
 
 
-def alice(moto: MotoAccount) -> AwsCredentials:
+def alice(moto: LoopbackSts) -> AwsCredentials:
     return AwsCredentials(moto.alice.access_key, moto.alice.secret_key)
 
 
-def environment(moto: MotoAccount) -> dict[str, str]:
+def environment(moto: LoopbackSts) -> dict[str, str]:
     return {"AWS_ACCESS_KEY_ID": moto.alice.access_key, "AWS_SECRET_ACCESS_KEY": moto.alice.secret_key}
 
 
-def cli_args(url: str, moto: MotoAccount, *extra: str) -> list[str]:
+def cli_args(url: str, moto: LoopbackSts, *extra: str) -> list[str]:
     return [
         "--token-url",
         f"{url}/token",
@@ -87,7 +86,7 @@ def cli_args(url: str, moto: MotoAccount, *extra: str) -> list[str]:
 
 
 def test_console_script_prints_a_token(
-    endpoint: tuple[Deployment, str], moto: MotoAccount, capsys: pytest.CaptureFixture[str]
+    endpoint: tuple[Deployment, str], moto: LoopbackSts, capsys: pytest.CaptureFixture[str]
 ) -> None:
     deployment, url = endpoint
     assert main(cli_args(url, moto, "--scope", "read"), environment(moto)) == 0
@@ -97,7 +96,7 @@ def test_console_script_prints_a_token(
     assert deployment.store.access[digest(token["access_token"])].user_id == "7"
 
 
-def test_installed_console_script_runs(endpoint: tuple[Deployment, str], moto: MotoAccount) -> None:
+def test_installed_console_script_runs(endpoint: tuple[Deployment, str], moto: LoopbackSts) -> None:
     script = Path(sys.executable).with_name("oauth2-aws-identity-token")
     env = {**os.environ, **environment(moto)}
     done = subprocess.run(
@@ -109,7 +108,7 @@ def test_installed_console_script_runs(endpoint: tuple[Deployment, str], moto: M
 
 
 def test_console_script_reports_the_server_error(
-    endpoint: tuple[Deployment, str], moto: MotoAccount, capsys: pytest.CaptureFixture[str]
+    endpoint: tuple[Deployment, str], moto: LoopbackSts, capsys: pytest.CaptureFixture[str]
 ) -> None:
     deployment, url = endpoint
     env = {"AWS_ACCESS_KEY_ID": moto.alice.access_key, "AWS_SECRET_ACCESS_KEY": "wrong-secret"}
@@ -126,7 +125,7 @@ def test_console_script_without_credentials_fails_cleanly(capsys: pytest.Capture
     assert "AWS_ACCESS_KEY_ID" in capsys.readouterr().err
 
 
-def test_helper_form_carries_a_signed_server_id(moto: MotoAccount) -> None:
+def test_helper_form_carries_a_signed_server_id(moto: LoopbackSts) -> None:
     form = build_token_parameters(alice(moto), region="eu-west-1", server_id=SERVER_ID)
     headers = json.loads(form["headers_json"])
     assert form["grant_type"] == "aws_identity" and form["region"] == "eu-west-1"
@@ -136,7 +135,7 @@ def test_helper_form_carries_a_signed_server_id(moto: MotoAccount) -> None:
     assert "x-oauth2-server-id" in headers["Authorization"].partition("SignedHeaders=")[2].partition(",")[0]
 
 
-def test_helper_signs_the_session_token(moto: MotoAccount) -> None:
+def test_helper_signs_the_session_token(moto: LoopbackSts) -> None:
     session = moto.role_session
     credentials = AwsCredentials(session.access_key, session.secret_key, session.token)
     headers = json.loads(build_token_parameters(credentials, region=REGION, server_id=SERVER_ID)["headers_json"])
@@ -144,9 +143,9 @@ def test_helper_signs_the_session_token(moto: MotoAccount) -> None:
     assert "x-amz-security-token" in headers["Authorization"]
 
 
-def test_helper_request_for_an_assumed_role_gets_a_token(endpoint: tuple[Deployment, str], moto: MotoAccount) -> None:
+def test_helper_request_for_an_assumed_role_gets_a_token(endpoint: tuple[Deployment, str], moto: LoopbackSts) -> None:
     deployment, url = endpoint
-    deployment.aws.bind_subject("arn:aws:iam::123456789012:role/deployer", "workload")
+    deployment.aws.bind_subject(DEPLOYER, "workload")
     session = moto.role_session
     credentials = AwsCredentials(session.access_key, session.secret_key, session.token)
     from oauth2_grant_aws_identity.client import fetch_challenge
@@ -208,7 +207,5 @@ def test_token_url_must_be_https_unless_loopback(url: str) -> None:
 
 
 def test_unreachable_token_endpoint_is_a_client_error() -> None:
-    from aws_support import free_port
-
     with pytest.raises(ClientError, match="could not reach"):
         request_token(f"http://127.0.0.1:{free_port()}/token", {}, timeout=2)

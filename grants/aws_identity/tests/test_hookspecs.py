@@ -8,10 +8,11 @@ import logging
 from collections.abc import Callable
 
 import pytest
-from aws_support import REGION, Deployment, MotoAccount, form_for, sign_botocore
+from aws_support import REGION, Deployment, form_for, sign_botocore
 
 from oauth2_grant_aws_identity import ChallengeAwsIdentityGrant, hookspecs
 from oauth2_grant_aws_identity.grant import AwsIdentityGrant
+from oauth2_grant_aws_identity.testing import DEPLOYER, LoopbackSts
 
 SPECS = [function for name, function in inspect.getmembers(hookspecs, inspect.isfunction) if name.startswith("oauth2_")]
 
@@ -40,10 +41,10 @@ def test_required_hooks_cover_every_spec_in_challenge_mode() -> None:
 
 
 def test_no_secret_reaches_a_log_line(
-    make_deployment: Callable[..., Deployment], moto: MotoAccount, caplog: pytest.LogCaptureFixture
+    make_deployment: Callable[..., Deployment], moto: LoopbackSts, caplog: pytest.LogCaptureFixture
 ) -> None:
     deployment = make_deployment(sts_endpoint=moto.url)
-    deployment.aws.bind_subject("arn:aws:iam::123456789012:role/deployer", "workload")
+    deployment.aws.bind_subject(DEPLOYER, "workload")
     session = moto.role_session
     headers = sign_botocore(session, moto.host)
     form = form_for(REGION, headers)

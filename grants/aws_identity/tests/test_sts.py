@@ -21,13 +21,13 @@ from aws_support import (
     error_of,
     fake_credentials,
     form_for,
-    free_port,
     sign_botocore,
     stored_tokens,
 )
 from botocore.credentials import Credentials
 
 from oauth2_grant_aws_identity import POST_BODY
+from oauth2_grant_aws_identity.testing import free_port
 
 USER = "arn:aws:iam::123456789012:user/ci/builder"
 

@@ -27,40 +27,27 @@ cannot be told apart from a first use.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import TypeVar
 
-from django.core.cache import BaseCache, caches
+from django.core.cache import BaseCache
 
-from oauth2_core.errors import TemporarilyUnavailable
-from oauth2_django import conf
+from oauth2_django.required_cache import RequiredCache
 
-logger = logging.getLogger("oauth2_django.replay")
-
-T = TypeVar("T")
-
-
-def replay_cache() -> BaseCache:
-    return caches[conf.get_settings().replay_cache]
-
-
-def _guarded(operation: str, call: Callable[[BaseCache], T]) -> T:
-    try:
-        return call(replay_cache())
-    except Exception as exc:
-        # Only the type: a backend's message could hold connection details.
-        logger.warning("replay cache %s failed: %s", operation, type(exc).__name__)
-        raise TemporarilyUnavailable("the replay cache is unavailable; try again later") from None
+_CACHE = RequiredCache(
+    purpose="replay cache",
+    alias=lambda parsed: parsed.replay_cache,
+    unavailable="the replay cache is unavailable; try again later",
+    logger=logging.getLogger("oauth2_django.replay"),
+)
 
 
 def remember(key: str, ttl: int) -> bool:
     """Record ``key`` for ``ttl`` seconds; True only for the first caller while it lives."""
-    return bool(_guarded("add", lambda cache: cache.add(key, 1, timeout=ttl)))
+    return bool(_CACHE.run("add", lambda cache: cache.add(key, 1, timeout=ttl)))
 
 
 def store(key: str, ttl: int) -> None:
     """Keep ``key`` usable once for ``ttl`` seconds."""
-    _guarded("set", lambda cache: cache.set(key, 1, timeout=ttl))
+    _CACHE.run("set", lambda cache: cache.set(key, 1, timeout=ttl))
 
 
 def consume(key: str) -> bool:
@@ -71,4 +58,4 @@ def consume(key: str) -> bool:
             return False
         return bool(cache.delete(key))
 
-    return _guarded("consume", take)
+    return _CACHE.run("consume", take)

@@ -19,32 +19,20 @@ workers an attacker gets up to N times the limit; ``check --deploy`` warns
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import TypeVar
 
-from django.core.cache import BaseCache, caches
+from django.core.cache import BaseCache
 
 from oauth2_core import hookimpl
-from oauth2_core.errors import TemporarilyUnavailable
-from oauth2_django import conf
+from oauth2_django.required_cache import RequiredCache
 
-logger = logging.getLogger("oauth2_django.throttle")
-
-T = TypeVar("T")
-
-
-def throttle_cache() -> BaseCache:
-    return caches[conf.get_settings().throttle_cache]
-
-
-def _guarded(operation: str, call: Callable[[BaseCache], T]) -> T:
-    try:
-        return call(throttle_cache())
-    except Exception as exc:
-        # Only the type: a backend's message could hold connection details.
-        logger.warning("throttle cache %s failed: %s", operation, type(exc).__name__)
-        raise TemporarilyUnavailable("the sign-in attempt counter is unavailable; try again later") from None
+_CACHE = RequiredCache(
+    purpose="throttle cache",
+    alias=lambda parsed: parsed.throttle_cache,
+    unavailable="the sign-in attempt counter is unavailable; try again later",
+    logger=logging.getLogger("oauth2_django.throttle"),
+)
 
 
 def _increment(cache: BaseCache, key: str, ttl: int) -> int:
@@ -64,14 +52,14 @@ def _latest(found: dict[str, object]) -> datetime | None:
 
 @hookimpl(optionalhook=True)
 def oauth2_password_locked_until(keys: Sequence[str]) -> datetime | None:
-    return _guarded("get_many", lambda cache: _latest(cache.get_many(list(keys))))
+    return _CACHE.run("get_many", lambda cache: _latest(cache.get_many(list(keys))))
 
 
 @hookimpl(optionalhook=True)
 def oauth2_password_count_failure(key: str, ttl: int) -> int:
-    return _guarded("incr", lambda cache: _increment(cache, key, ttl))
+    return _CACHE.run("incr", lambda cache: _increment(cache, key, ttl))
 
 
 @hookimpl(optionalhook=True)
 def oauth2_password_lock(key: str, until: datetime, ttl: int) -> None:
-    _guarded("set", lambda cache: cache.set(key, until.timestamp(), timeout=ttl))
+    _CACHE.run("set", lambda cache: cache.set(key, until.timestamp(), timeout=ttl))

@@ -265,6 +265,14 @@ def _federated_grants() -> dict[str, Any]:
     return found
 
 
+def _unknown_cache(key: str, alias: str) -> tuple[str, str]:
+    """Message and hint for a cache key of the setting naming an alias that CACHES lacks."""
+    return (
+        f"{conf.SETTING}[{key!r}] names cache {alias!r}, which is not in CACHES.",
+        f"Add it to CACHES or name one of: {', '.join(sorted(settings.CACHES)) or 'none'}.",
+    )
+
+
 def _cache_backend(alias: str) -> type | None:
     backend = settings.CACHES.get(alias, {}).get("BACKEND")
     try:
@@ -283,13 +291,8 @@ def check_replay_cache(app_configs: Sequence[Any] | None = None, **kwargs: Any) 
         return []
     alias = parsed.replay_cache
     if alias not in settings.CACHES:
-        return [
-            Error(
-                f"{conf.SETTING}['REPLAY_CACHE'] names cache {alias!r}, which is not in CACHES.",
-                hint=f"Add it to CACHES or name one of: {', '.join(sorted(settings.CACHES)) or 'none'}.",
-                id="oauth2.E020",
-            )
-        ]
+        message, hint = _unknown_cache("REPLAY_CACHE", alias)
+        return [Error(message, hint=hint, id="oauth2.E020")]
     backend = _cache_backend(alias)
     federated = _federated_grants()
     if federated and backend is not None and issubclass(backend, DummyCache):
@@ -419,13 +422,8 @@ def check_throttle_cache(app_configs: Sequence[Any] | None = None, **kwargs: Any
         return []
     alias = parsed.throttle_cache
     if alias not in settings.CACHES:
-        return [
-            Error(
-                f"{conf.SETTING}['THROTTLE_CACHE'] names cache {alias!r}, which is not in CACHES.",
-                hint=f"Add it to CACHES or name one of: {', '.join(sorted(settings.CACHES)) or 'none'}.",
-                id="oauth2.E030",
-            )
-        ]
+        message, hint = _unknown_cache("THROTTLE_CACHE", alias)
+        return [Error(message, hint=hint, id="oauth2.E030")]
     backend = _cache_backend(alias)
     if backend is not None and issubclass(backend, DummyCache) and _throttled_password_grant():
         return [

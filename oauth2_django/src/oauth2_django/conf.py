@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import difflib
 import re
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -18,11 +17,10 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.core.signals import setting_changed
-from django.dispatch import receiver
 
 from oauth2_core import ServerConfig
 from oauth2_core.errors import ConfigurationError
+from oauth2_django.setting_cache import SettingCache
 
 SETTING = "OAUTH2_SERVER"
 
@@ -194,27 +192,16 @@ def parse(raw: object, *, debug: bool) -> OAuth2Settings:
     )
 
 
-_cached: OAuth2Settings | None = None
-_lock = threading.Lock()
+def _parse_current() -> OAuth2Settings:
+    try:
+        return parse(raw_setting(), debug=settings.DEBUG)
+    except ConfigurationError as exc:
+        raise ImproperlyConfigured(f"{exc} (run 'manage.py check' for every problem)") from exc
+
+
+_parsed = SettingCache(_parse_current, depends_on=(SETTING, "DEBUG"), uid="oauth2_django.conf")
 
 
 def get_settings() -> OAuth2Settings:
     """The parsed setting, parsed once per process (and again after it changes)."""
-    global _cached
-    current = _cached
-    if current is None:
-        with _lock:
-            if _cached is None:
-                try:
-                    _cached = parse(raw_setting(), debug=settings.DEBUG)
-                except ConfigurationError as exc:
-                    raise ImproperlyConfigured(f"{exc} (run 'manage.py check' for every problem)") from exc
-            current = _cached
-    return current
-
-
-@receiver(setting_changed, dispatch_uid="oauth2_django.conf.reset")
-def _reset(*, setting: str, **kwargs: object) -> None:
-    global _cached
-    if setting in (SETTING, "DEBUG"):
-        _cached = None
+    return _parsed.get()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from oauth2_core.clients import Client, ClientAuthentication, Credentials, presented_credentials
 from oauth2_core.context import GrantContext
@@ -25,17 +25,7 @@ from oauth2_core.events import EventKind, SecurityEvent
 from oauth2_core.form import check_content_type, parse_form
 from oauth2_core.grant import Authorization, Grant
 from oauth2_core.server import Server
-from oauth2_core.tokens import (
-    ACCESS_TOKEN_PREFIX,
-    REFRESH_TOKEN_PREFIX,
-    AccessTokenRecord,
-    IssuedTokens,
-    RefreshTokenRecord,
-    digest,
-    display_prefix,
-    generate,
-    new_family_id,
-)
+from oauth2_core.tokens import IssuedTokens, new_family_id, new_tokens
 
 NO_STORE = (("Cache-Control", "no-store"), ("Pragma", "no-cache"))
 
@@ -104,39 +94,21 @@ def _authenticate(server: Server, credentials: Credentials | None, grant: Grant,
 
 
 def mint(server: Server, authorization: Authorization, now: datetime) -> IssuedTokens:
-    """New tokens for ``authorization``; only digests go into the records."""
+    """New tokens for ``authorization`` under the server's lifetimes; only digests go into the records."""
     config = server.config
     lifetime = config.access_token_lifetime
     if authorization.lifetime is not None:
         lifetime = min(lifetime, authorization.lifetime)
-    family_id = authorization.family_id or new_family_id()
-    client_id = authorization.client.client_id
-    access_token = generate(ACCESS_TOKEN_PREFIX)
-    access = AccessTokenRecord(
-        digest=digest(access_token),
-        display=display_prefix(access_token),
-        client_id=client_id,
+    return new_tokens(
+        client_id=authorization.client.client_id,
         user_id=authorization.user_id,
         scope=authorization.scope,
-        expires_at=now + timedelta(seconds=lifetime),
-        family_id=family_id,
+        family_id=authorization.family_id or new_family_id(),
+        now=now,
+        access_lifetime=lifetime,
+        refresh=authorization.refresh,
+        refresh_lifetime=config.refresh_token_lifetime,
     )
-    refresh_token: str | None = None
-    refresh: RefreshTokenRecord | None = None
-    if authorization.refresh:
-        refresh_token = generate(REFRESH_TOKEN_PREFIX)
-        refresh_lifetime = config.refresh_token_lifetime
-        refresh = RefreshTokenRecord(
-            digest=digest(refresh_token),
-            display=display_prefix(refresh_token),
-            client_id=client_id,
-            user_id=authorization.user_id,
-            scope=authorization.scope,
-            expires_at=None if refresh_lifetime is None else now + timedelta(seconds=refresh_lifetime),
-            family_id=family_id,
-            access_digest=access.digest,
-        )
-    return IssuedTokens(access_token, access, refresh_token, refresh, lifetime)
 
 
 @dataclass(slots=True)

@@ -13,7 +13,7 @@ import hmac
 import secrets
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 # Public type markers, not secrets: scanners match on them (hence the noqa for bandit's S105).
 ACCESS_TOKEN_PREFIX = "o2at_"  # noqa: S105
@@ -97,3 +97,45 @@ class IssuedTokens:
     refresh_token: str | None = field(repr=False)
     refresh: RefreshTokenRecord | None
     expires_in: int
+
+
+def new_tokens(
+    *,
+    client_id: str,
+    user_id: str | None,
+    scope: frozenset[str],
+    family_id: str,
+    now: datetime,
+    access_lifetime: int,
+    refresh: bool,
+    refresh_lifetime: int | None,
+) -> IssuedTokens:
+    """A fresh access token, and a refresh token when ``refresh``, with the records a store keeps.
+
+    ``refresh_lifetime`` None means the refresh token does not expire. The one
+    place tokens are made: the endpoint and the testing kit both call it.
+    """
+    access_token = generate(ACCESS_TOKEN_PREFIX)
+    access = AccessTokenRecord(
+        digest=digest(access_token),
+        display=display_prefix(access_token),
+        client_id=client_id,
+        user_id=user_id,
+        scope=scope,
+        expires_at=now + timedelta(seconds=access_lifetime),
+        family_id=family_id,
+    )
+    if not refresh:
+        return IssuedTokens(access_token, access, None, None, access_lifetime)
+    refresh_token = generate(REFRESH_TOKEN_PREFIX)
+    refresh_record = RefreshTokenRecord(
+        digest=digest(refresh_token),
+        display=display_prefix(refresh_token),
+        client_id=client_id,
+        user_id=user_id,
+        scope=scope,
+        expires_at=None if refresh_lifetime is None else now + timedelta(seconds=refresh_lifetime),
+        family_id=family_id,
+        access_digest=access.digest,
+    )
+    return IssuedTokens(access_token, access, refresh_token, refresh_record, access_lifetime)

@@ -9,22 +9,12 @@ other grant issued.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from oauth2_core import Authorization, Server
 from oauth2_core.endpoint import mint
 from oauth2_core.errors import ConfigurationError
-from oauth2_core.tokens import (
-    ACCESS_TOKEN_PREFIX,
-    REFRESH_TOKEN_PREFIX,
-    AccessTokenRecord,
-    IssuedTokens,
-    RefreshTokenRecord,
-    digest,
-    display_prefix,
-    generate,
-    new_family_id,
-)
+from oauth2_core.tokens import IssuedTokens, new_family_id, new_tokens
 from oauth2_testing.clock import EPOCH
 
 
@@ -39,33 +29,17 @@ def issued_tokens(
     access_lifetime: int = 3600,
     refresh_lifetime: int | None = 86400,
 ) -> IssuedTokens:
-    """A fresh access token (and refresh token) with their records, as the endpoint would mint them."""
-    scope_set = frozenset(scope)
-    family = family_id or new_family_id()
-    access_token = generate(ACCESS_TOKEN_PREFIX)
-    access = AccessTokenRecord(
-        digest=digest(access_token),
-        display=display_prefix(access_token),
+    """A fresh access token (and refresh token) with their records, minted as the endpoint mints them."""
+    return new_tokens(
         client_id=client_id,
         user_id=user_id,
-        scope=scope_set,
-        expires_at=now + timedelta(seconds=access_lifetime),
-        family_id=family,
+        scope=frozenset(scope),
+        family_id=family_id or new_family_id(),
+        now=now,
+        access_lifetime=access_lifetime,
+        refresh=refresh,
+        refresh_lifetime=refresh_lifetime,
     )
-    if not refresh:
-        return IssuedTokens(access_token, access, None, None, access_lifetime)
-    refresh_token = generate(REFRESH_TOKEN_PREFIX)
-    refresh_record = RefreshTokenRecord(
-        digest=digest(refresh_token),
-        display=display_prefix(refresh_token),
-        client_id=client_id,
-        user_id=user_id,
-        scope=scope_set,
-        expires_at=None if refresh_lifetime is None else now + timedelta(seconds=refresh_lifetime),
-        family_id=family,
-        access_digest=access.digest,
-    )
-    return IssuedTokens(access_token, access, refresh_token, refresh_record, access_lifetime)
 
 
 def issue_tokens(

@@ -9,13 +9,11 @@ way a host builds it, from installed entry points.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from meta_support import find_uv, succeed
 
 pytestmark = pytest.mark.slow
 
@@ -38,55 +36,37 @@ print(json.dumps({name: entry.source for name, entry in server.registry.items()}
 """
 
 
-def uv() -> str | None:
-    found = shutil.which("uv")
-    if found:
-        return found
-    try:
-        from uv import find_uv_bin
-    except ImportError:
-        return None
-    return str(find_uv_bin())
-
-
-def run(*command: str | Path) -> str:
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("PYTHON", "VIRTUAL_ENV"))}
-    completed = subprocess.run([str(part) for part in command], capture_output=True, text=True, env=env, check=False)
-    assert completed.returncode == 0, f"{' '.join(map(str, command))} failed:\n{completed.stdout}\n{completed.stderr}"
-    return completed.stdout
-
-
 def build_wheel(folder: Path, out_dir: Path) -> Path:
-    tool = uv()
+    tool = find_uv()
     if tool:
-        run(tool, "build", "--quiet", "--wheel", "--out-dir", out_dir, folder)
+        succeed(tool, "build", "--quiet", "--wheel", "--out-dir", out_dir, folder)
     else:
-        run(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", out_dir, folder)
+        succeed(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", out_dir, folder)
     (wheel,) = out_dir.glob("*.whl")
     return wheel
 
 
 class Venv:
     def __init__(self, folder: Path) -> None:
-        self.tool = uv()
+        self.tool = find_uv()
         self.python = folder / "bin" / "python"
         if self.tool:
-            run(self.tool, "venv", "--quiet", "--python", sys.executable, folder)
+            succeed(self.tool, "venv", "--quiet", "--python", sys.executable, folder)
         else:
-            run(sys.executable, "-m", "venv", folder)
+            succeed(sys.executable, "-m", "venv", folder)
 
     def pip_install(self, *wheels: Path) -> None:
         if self.tool:
-            run(self.tool, "pip", "install", "--quiet", "--python", self.python, *wheels)
+            succeed(self.tool, "pip", "install", "--quiet", "--python", self.python, *wheels)
         else:
-            run(self.python, "-m", "pip", "install", "--quiet", *wheels)
+            succeed(self.python, "-m", "pip", "install", "--quiet", *wheels)
 
     def registry(self) -> dict[str, str]:
-        sources: dict[str, str] = json.loads(run(self.python, "-c", PROBE))
+        sources: dict[str, str] = json.loads(succeed(self.python, "-c", PROBE))
         return sources
 
     def listed_grants(self) -> list[str]:
-        lines = run(self.python, "-m", "oauth2_core", "plugins").splitlines()
+        lines = succeed(self.python, "-m", "oauth2_core", "plugins").splitlines()
         return [line.split()[1] for line in lines[1:] if line.startswith("oauth2_core.grants")]
 
 

@@ -10,10 +10,8 @@ first-party grants follow cannot drift apart.
 from __future__ import annotations
 
 import ast
-import os
 import re
 import shutil
-import subprocess
 import sys
 import tomllib
 from collections.abc import Iterator
@@ -24,6 +22,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 import pytest
+from meta_support import find_uv, run, succeed
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
@@ -299,30 +298,6 @@ def test_tests_fuzz_the_grant(folder: GrantFolder) -> None:
 # -- the template, as a third party uses it ---------------------------------------------
 
 
-def uv() -> str:
-    found = shutil.which("uv")
-    if found:
-        return found
-    try:
-        from uv import find_uv_bin
-    except ImportError:
-        pytest.fail("this test builds wheels with uv: pip install uv")
-    return str(find_uv_bin())
-
-
-def run(*command: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    # The caller's interpreter, virtualenv and hypothesis profile must not leak into the new environment.
-    leaking = ("PYTHON", "VIRTUAL_ENV", "PYTEST_ADDOPTS", "HYPOTHESIS_PROFILE")
-    env = {key: value for key, value in os.environ.items() if not key.startswith(leaking)}
-    parts = [str(part) for part in command]
-    return subprocess.run(parts, capture_output=True, text=True, env=env, cwd=cwd, check=False)
-
-
-def succeed(*command: str | Path, cwd: Path | None = None) -> None:
-    completed = run(*command, cwd=cwd)
-    assert completed.returncode == 0, f"{' '.join(map(str, command))} failed:\n{completed.stdout}\n{completed.stderr}"
-
-
 @pytest.mark.slow
 def test_template_copy_builds_and_passes_its_tests_from_a_wheel(tmp_path: Path) -> None:
     """What a third party does: copy the folder, build it, install the wheel beside oauth2-core, run its tests.
@@ -331,7 +306,7 @@ def test_template_copy_builds_and_passes_its_tests_from_a_wheel(tmp_path: Path) 
     ``wheels`` session; the template has no other session, so its fuzz tests run
     here, under hypothesis's default profile.
     """
-    tool = uv()
+    tool = find_uv() or pytest.fail("this test builds wheels with uv: pip install uv")
     copy = tmp_path / "grant"
     shutil.copytree(TEMPLATE, copy, ignore=shutil.ignore_patterns("__pycache__", ".*", "*.egg-info", "build", "dist"))
     wheels = tmp_path / "wheels"

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from e2e_support import Accounts, ClientCredentials, Database, ExampleServer, run_manage
+from e2e_support import Accounts, ClientCredentials, Database, ExampleServer, run_manage, served_example
 
 DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/test"
 
@@ -62,15 +62,8 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
 @pytest.fixture(scope="session")
 def server(database: Database, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ExampleServer]:
     """The example project, migrated and served by gunicorn on a free port of 127.0.0.1."""
-    run_manage(database, "migrate", "--no-input")
-    served = ExampleServer(database, tmp_path_factory.mktemp("e2e-server") / "gunicorn.log")
-    try:
-        served.start()
+    with served_example(database, tmp_path_factory.mktemp("e2e-server") / "gunicorn.log") as served:
         yield served
-    finally:
-        served.stop()
-    errors = [line for line in served.log().splitlines() if "Traceback" in line or "[ERROR]" in line]
-    assert not errors, "the served example logged errors:\n" + served.log()
 
 
 def _create_client(database: Database, name: str, *options: str) -> ClientCredentials:

@@ -15,7 +15,8 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -186,6 +187,22 @@ class ExampleServer:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=15)
+
+
+@contextmanager
+def served_example(
+    database: Database, log_path: Path, environment: Mapping[str, str] | None = None
+) -> Iterator[ExampleServer]:
+    """The example migrated and served for the block; afterwards its log must hold no traceback or error line."""
+    run_manage(database, "migrate", "--no-input")
+    served = ExampleServer(database, log_path, dict(environment or {}))
+    try:
+        served.start()
+        yield served
+    finally:
+        served.stop()
+    errors = [line for line in served.log().splitlines() if "Traceback" in line or "[ERROR]" in line]
+    assert not errors, "the served example logged errors:\n" + served.log()
 
 
 def json_body(response: requests.Response) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from e2e_support import EXAMPLE_DIR, Database, ExampleServer, json_body, run_manage
+from e2e_support import EXAMPLE_DIR, Database, ExampleServer, json_body, run_manage, served_example
 
 DEMO_ARN = "arn:aws:iam::123456789012:user/demo"
 #: Not the settings' default, so a passing run shows the variable reaches both the server and the printout.
@@ -119,15 +119,8 @@ def aws_server(
     database: Database, aws_environment: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ExampleServer]:
     """A second gunicorn on the e2e database, serving the example with aws_identity enabled."""
-    run_manage(database, "migrate", "--no-input")
-    served = ExampleServer(database, tmp_path_factory.mktemp("e2e-aws") / "gunicorn.log", aws_environment)
-    try:
-        served.start()
+    with served_example(database, tmp_path_factory.mktemp("e2e-aws") / "gunicorn.log", aws_environment) as served:
         yield served
-    finally:
-        served.stop()
-    errors = [line for line in served.log().splitlines() if "Traceback" in line or "[ERROR]" in line]
-    assert not errors, "the served example logged errors:\n" + served.log()
 
 
 def _demo_setup(server: ExampleServer, environment: dict[str, str], *options: str) -> str:

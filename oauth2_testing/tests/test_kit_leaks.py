@@ -11,7 +11,7 @@ import pytest
 from oauth2_core import ServerConfig, build_server
 from oauth2_core.tokens import IssuedTokens
 from oauth2_testing.client import TokenClient
-from oauth2_testing.leaks import HookRecorder, assert_no_secrets, log_texts, repr_texts
+from oauth2_testing.leaks import HookRecorder, assert_no_secrets, log_texts, memory_run_texts, repr_texts
 from oauth2_testing.memory import MemoryHost, MemoryTokenStore
 
 logger = logging.getLogger("oauth2_testing.tests.leaky")
@@ -95,3 +95,28 @@ def test_recorder_sees_what_crossed_the_hooks(ticket_grant_module: ModuleType) -
     issued = [item for item in recorder.objects if isinstance(item, IssuedTokens)]
     assert len(issued) == 1 and issued[0].access_token == response.json()["access_token"]
     assert_no_secrets({"access token": [issued[0].access_token]}, repr_texts(recorder.objects))
+
+
+def test_memory_run_texts_cover_logs_store_and_exchanges(
+    ticket_grant_module: ModuleType, planted: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    host, store, recorder = MemoryHost(), MemoryTokenStore(), HookRecorder()
+    secret = host.add_client("app", grant_types=(ticket_grant_module.GRANT_TYPE,))
+    assert secret is not None
+    server = build_server(ServerConfig(grants=()), [host, store, ticket_grant_module, recorder])
+    client = TokenClient(server)
+    with caplog.at_level(logging.DEBUG):
+        issued = client.post({"grant_type": ticket_grant_module.GRANT_TYPE, "ticket": "valid-1"}, basic=("app", secret))
+        refused = client.post({"grant_type": ticket_grant_module.GRANT_TYPE, "ticket": "valid-2"}, basic=("app", "x"))
+    assert (issued.status, refused.status) == (200, 401)
+    clean = {"client secret": [secret], "access token": [issued.json()["access_token"]]}
+    assert_no_secrets(clean, memory_run_texts(caplog.records, client, recorder, host, store))
+
+    with caplog.at_level(logging.DEBUG):
+        logger.info("oops %s", planted)
+    with pytest.raises(AssertionError, match="in text"):
+        assert_no_secrets({"token": [planted]}, memory_run_texts(caplog.records, client, recorder, host, store))
+    caplog.clear()
+    store.access["planted"] = Leaky(planted)  # type: ignore[assignment]
+    with pytest.raises(AssertionError, match="in text"):
+        assert_no_secrets({"token": [planted]}, memory_run_texts(caplog.records, client, recorder, host, store))

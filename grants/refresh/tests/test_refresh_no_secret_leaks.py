@@ -13,7 +13,7 @@ from oauth2_grant_refresh import RefreshTokenGrant
 from oauth2_testing.client import TokenClient
 from oauth2_testing.clock import FakeClock
 from oauth2_testing.factories import issue_tokens
-from oauth2_testing.leaks import HookRecorder, assert_no_secrets, log_texts, repr_texts
+from oauth2_testing.leaks import HookRecorder, assert_no_secrets, memory_run_texts, repr_texts
 from oauth2_testing.memory import MemoryHost, MemoryTokenStore
 from oauth2_testing.servers import MemoryServerFactory
 
@@ -36,13 +36,7 @@ def collect_texts(
     """Everything that could show a secret: log records, error bodies, and the reprs of every object involved."""
     assert caplog.records, "no log record was captured: the test would prove nothing"
     assert recorder.objects, "the hook recorder saw nothing"
-    texts = log_texts(caplog.records)
-    texts += [response.body.decode() for _, response in client.history if response.status != 200]
-    texts += repr_texts(item for exchange in client.history for item in exchange)
-    texts += repr_texts([*recorder.objects, store.access, store.refresh, host.clients, *extra])
-    server = client.server
-    texts += repr_texts([server, server.config, server.registry, *server.registry.values()])
-    return texts
+    return memory_run_texts(caplog.records, client, recorder, host, store) + repr_texts(extra)
 
 
 def tokens_in(responses: list[TokenResponse]) -> dict[str, list[str]]:

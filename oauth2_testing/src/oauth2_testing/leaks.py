@@ -11,10 +11,15 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Generator, Iterable, Mapping
+from typing import TYPE_CHECKING
 
 from oauth2_core import Client, hookimpl
 from oauth2_core.events import SecurityEvent
 from oauth2_core.tokens import AccessTokenRecord, IssuedTokens, RefreshTokenRecord
+
+if TYPE_CHECKING:
+    from oauth2_testing.client import TokenClient
+    from oauth2_testing.memory import MemoryHost, MemoryTokenStore
 
 
 def log_texts(records: Iterable[logging.LogRecord]) -> list[str]:
@@ -38,6 +43,28 @@ def repr_texts(objects: Iterable[object]) -> list[str]:
         texts += [repr(item), str(item)]
         if isinstance(item, BaseException):
             texts.append("".join(traceback.format_exception(item)))
+    return texts
+
+
+def memory_run_texts(
+    records: Iterable[logging.LogRecord],
+    client: TokenClient,
+    recorder: HookRecorder,
+    host: MemoryHost,
+    store: MemoryTokenStore,
+) -> list[str]:
+    """Every text a run over the memory host and store could expose.
+
+    The log records, the error bodies the client received, the reprs of every
+    request and response, of what crossed the hooks, of the host's clients and
+    the store's rows, and of the server with its config and grants.
+    """
+    texts = log_texts(records)
+    texts += [response.body.decode() for _, response in client.history if response.status != 200]
+    texts += repr_texts(item for exchange in client.history for item in exchange)
+    texts += repr_texts([*recorder.objects, store.access, store.refresh, host.clients])
+    server = client.server
+    texts += repr_texts([server, server.config, server.registry, *server.registry.values()])
     return texts
 
 
